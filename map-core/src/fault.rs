@@ -1,0 +1,149 @@
+//! The fault catalog: deliberate deviations from Go's algorithm that the harness must catch.
+//!
+//! The enum is always available (so tools can name faults in files and flags); injecting one
+//! needs the `faults` cargo feature ([`GoMap::inject`](crate::GoMap)). With the feature off, every
+//! fault check compiles to `false`.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// One deliberate bug, modelled on a real bug class of hash maps with live iterators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fault {
+    /// The cursor skips the `checkBucket` filter while walking a not-yet-evacuated old bucket, so
+    /// each old bucket's keys are yielded for both of its new buckets: duplicate yields during growth.
+    SkipCheckBucket,
+    /// An evacuated slot is yielded from where evacuation put it (the stale key with whatever value
+    /// now sits at its destination) instead of re-looking the key up in the live map: removed
+    /// entries are produced (cockroachdb/swiss #39).
+    StaleEvacuatedYield,
+    /// `clear` does not stop existing cursors: it swaps in fresh arrays and leaves the arrays that
+    /// cursors walk as they were, so they go on yielding pre-clear entries (Go #59411, #70189).
+    ClearKeepsCursors,
+    /// Evacuation moves only the first bucket of an old chain and drops its overflow buckets'
+    /// entries: entries are lost.
+    EvacuationDropsOverflow,
+    /// `nevacuate` advances past old buckets without checking that they were evacuated, so growth
+    /// can finish with live entries left behind in the old array.
+    NevacuateSkipsBucket,
+    /// `remove` marks `emptyRest` even when live slots follow in the chain: later lookups stop early
+    /// and miss live keys.
+    RemoveBadEmptyRest,
+    /// A `remove` during growth does not decrement the count.
+    RemoveSkipsCountDuringGrow,
+    /// Same-size growth applies the X/Y split as if the array doubled, so keys land in the wrong bucket.
+    SameSizeGrowSplits,
+    /// The cursor's wrap-around test ends one bucket early: the last bucket is never visited.
+    CursorWrapEndsEarly,
+    /// The tophash is not moved up by `minTopHash`, so a key whose top hash byte is below 5 reads as
+    /// a marker (empty or evacuated).
+    TophashNoMinOffset,
+}
+
+impl Fault {
+    /// Every fault, in catalog order.
+    pub const ALL: [Fault; 10] = [
+        Fault::SkipCheckBucket,
+        Fault::StaleEvacuatedYield,
+        Fault::ClearKeepsCursors,
+        Fault::EvacuationDropsOverflow,
+        Fault::NevacuateSkipsBucket,
+        Fault::RemoveBadEmptyRest,
+        Fault::RemoveSkipsCountDuringGrow,
+        Fault::SameSizeGrowSplits,
+        Fault::CursorWrapEndsEarly,
+        Fault::TophashNoMinOffset,
+    ];
+
+    /// The fault's kebab-case name, as used on command lines and in trace files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::SkipCheckBucket => "skip-check-bucket",
+            Fault::StaleEvacuatedYield => "stale-evacuated-yield",
+            Fault::ClearKeepsCursors => "clear-keeps-cursors",
+            Fault::EvacuationDropsOverflow => "evacuation-drops-overflow",
+            Fault::NevacuateSkipsBucket => "nevacuate-skips-bucket",
+            Fault::RemoveBadEmptyRest => "remove-bad-empty-rest",
+            Fault::RemoveSkipsCountDuringGrow => "remove-skips-count-during-grow",
+            Fault::SameSizeGrowSplits => "same-size-grow-splits",
+            Fault::CursorWrapEndsEarly => "cursor-wrap-ends-early",
+            Fault::TophashNoMinOffset => "tophash-no-min-offset",
+        }
+    }
+
+    /// One line on what the fault does and which real bug it models.
+    pub fn description(self) -> &'static str {
+        match self {
+            Fault::SkipCheckBucket => "cursor skips the checkBucket filter: duplicate yields during growth",
+            Fault::StaleEvacuatedYield => {
+                "evacuated entry yielded from its old position without re-lookup: removed entries produced (cockroachdb/swiss #39)"
+            }
+            Fault::ClearKeepsCursors => "clear does not stop existing cursors (Go #59411, #70189)",
+            Fault::EvacuationDropsOverflow => "evacuation drops an old bucket's overflow chain: entries lost",
+            Fault::NevacuateSkipsBucket => "nevacuate advances past a bucket that was not evacuated",
+            Fault::RemoveBadEmptyRest => "remove leaves a wrong emptyRest marker: later lookups miss live keys",
+            Fault::RemoveSkipsCountDuringGrow => "the count is not updated by a remove during growth",
+            Fault::SameSizeGrowSplits => "same-size growth applies the X/Y split: keys in the wrong bucket",
+            Fault::CursorWrapEndsEarly => "the cursor's wrap-around ends one bucket early: entries missed",
+            Fault::TophashNoMinOffset => "tophash not moved up by minTopHash: a key's tophash reads as a marker",
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The error of parsing a [`Fault`] name that is not in the catalog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownFault(pub String);
+
+impl fmt::Display for UnknownFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown fault `{}`; known faults:", self.0)?;
+        for fault in Fault::ALL {
+            write!(f, " {}", fault.name())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UnknownFault {}
+
+impl FromStr for Fault {
+    type Err = UnknownFault;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Fault::ALL
+            .into_iter()
+            .find(|fault| fault.name() == s)
+            .ok_or_else(|| UnknownFault(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        for fault in Fault::ALL {
+            assert_eq!(fault.name().parse::<Fault>(), Ok(fault));
+            assert_eq!(fault.to_string(), fault.name());
+        }
+        let mut names: Vec<_> = Fault::ALL.iter().map(|f| f.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Fault::ALL.len());
+    }
+
+    #[test]
+    fn unknown_name_lists_the_catalog() {
+        let err = "no-such-fault".parse::<Fault>().unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("no-such-fault"));
+        assert!(text.contains("skip-check-bucket"));
+    }
+}
