@@ -15,7 +15,8 @@ pub enum Fault {
     SkipCheckBucket,
     /// An evacuated slot is yielded from where evacuation put it (the stale key with whatever value
     /// now sits at its destination) instead of re-looking the key up in the live map: removed
-    /// entries are produced (cockroachdb/swiss #39).
+    /// keys are produced with another key's value, and entries that moved again (a second
+    /// growth) are missed (cockroachdb/swiss #39).
     StaleEvacuatedYield,
     /// `clear` does not stop existing cursors: it swaps in fresh arrays and leaves the arrays that
     /// cursors walk as they were, so they go on yielding pre-clear entries (Go #59411, #70189).
@@ -76,7 +77,7 @@ impl Fault {
         match self {
             Fault::SkipCheckBucket => "cursor skips the checkBucket filter: duplicate yields during growth",
             Fault::StaleEvacuatedYield => {
-                "evacuated entry yielded from its old position without re-lookup: removed entries produced (cockroachdb/swiss #39)"
+                "evacuated entry yielded from its old destination without re-lookup: removed keys produced, moved entries missed (cockroachdb/swiss #39)"
             }
             Fault::ClearKeepsCursors => "clear does not stop existing cursors (Go #59411, #70189)",
             Fault::EvacuationDropsOverflow => "evacuation drops an old bucket's overflow chain: entries lost",

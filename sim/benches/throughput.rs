@@ -1,0 +1,336 @@
+//! Checked ops per second: the simulator against proptest-state-machine on the same workload, and
+//! the simulator on its full default workload.
+//!
+//! The plain-op workload (insert, remove, get, clear; no cursors, no forced growth) runs, in the
+//! same process, through:
+//!
+//! - `sim`: `sim::gen::generate_with` draws each program from a seed, `sim::exec::run` runs it;
+//! - `sim_exec_only`: the same programs drawn beforehand, so only `exec::run` is timed;
+//! - `proptest_state_machine`: a `ReferenceStateMachine` + `StateMachineTest` pair (module
+//!   `machine`) run by proptest's `TestRunner`, `PROGRAMS` cases of `LEN` transitions.
+//!
+//! Both sides use the same map type and seeds, the same reference (`sim::model::Model`), the same
+//! op mix and key choices, and the same checks: each result and `len()` against the model after
+//! every op, `check_invariants` every `audit_every`-th op and at the end. The workload runs twice:
+//! auditing after every op (the simulator's default config), and auditing only at the end, which
+//! leaves the per-op model comparison and shows the drivers' own cost.
+//!
+//! proptest's time includes what it does for every case even when nothing fails: building a
+//! boxed strategy and a value tree for every transition (kept for shrinking), applying the
+//! reference twice (once while generating, once while testing), copying the transition list out
+//! of the value tree, and running the case under `catch_unwind`. The simulator's time includes
+//! its generator (ChaCha8) and executor; neither side shrinks, because nothing fails.
+//!
+//! `default_workload` runs the programs of `sim::gen::generate(seed)` (cursors, forced growth,
+//! colliding hashers, the generator's audit intervals) for a fixed seed range.
+//!
+//! Run with `cargo bench -p sim --bench throughput`. The table at the end reads the estimates
+//! criterion wrote in this run.
+
+#[path = "throughput/estimates.rs"]
+mod estimates;
+#[path = "throughput/machine.rs"]
+mod machine;
+
+use std::ops::Range;
+use std::time::{Duration, SystemTime};
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
+use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
+use sim::exec::RunStats;
+use sim::gen;
+use sim::model::Model;
+use sim::op::{Op, OpKind};
+use sim::program::{Config, HasherMode, OpWeights, Program};
+
+use machine::{PlainReference, PlainTest};
+
+/// The plain-op workload, shared by both sides.
+mod workload {
+    /// Keys are drawn from `0..KEY_SPACE`.
+    pub const KEY_SPACE: u64 = 1024;
+    /// Ops per program (one proptest case = one program).
+    pub const LEN: u32 = 1000;
+    /// Programs per measured iteration.
+    pub const PROGRAMS: u64 = 4;
+    pub const HASHER_SEED: u64 = 0x5EED;
+    pub const MAP_SEED: u64 = 0x3A9;
+    /// Seeds of the simulator's programs: `SEED_BASE..SEED_BASE + PROGRAMS`.
+    pub const SEED_BASE: u64 = 1;
+
+    /// The simulator's op weights (mid-range of what its generator draws, with clear on).
+    pub const INSERT: u16 = 10;
+    pub const REMOVE: u16 = 5;
+    pub const GET: u16 = 4;
+    pub const CLEAR: u16 = 1;
+
+    /// The simulator's generator turns an insert draw into a burst of 2..=16 inserts 15% of the
+    /// time: 0.85 * 1 + 0.15 * 9 = 2.2 inserts per draw. proptest draws one op per transition, so
+    /// its weights carry the realized mix: everything times 5, inserts times 5 * 2.2 = 11.
+    pub const PROPTEST_INSERT_WEIGHT: u32 = INSERT as u32 * 11;
+    pub const PROPTEST_REMOVE_WEIGHT: u32 = REMOVE as u32 * 5;
+    pub const PROPTEST_GET_WEIGHT: u32 = GET as u32 * 5;
+    pub const PROPTEST_CLEAR_WEIGHT: u32 = CLEAR as u32 * 5;
+}
+
+/// Seeds of the default workload, run in each measured iteration.
+const DEFAULT_SEEDS: Range<u64> = 0..64;
+
+/// Audit after every op (the simulator's default config) or only at the end.
+const AUDIT_EVERY_OP: u32 = 1;
+const AUDIT_AT_END: u32 = workload::LEN;
+
+fn plain_config(audit_every: u32) -> Config {
+    Config {
+        seed: None,
+        map_seed: workload::MAP_SEED,
+        hasher: HasherMode::Seeded,
+        hasher_seed: workload::HASHER_SEED,
+        initial_capacity: 0,
+        key_space: workload::KEY_SPACE,
+        max_cursors: 0,
+        audit_every,
+        weights: OpWeights::plain(
+            workload::INSERT,
+            workload::REMOVE,
+            workload::GET,
+            workload::CLEAR,
+        ),
+        len: workload::LEN,
+        fault: None,
+    }
+}
+
+fn sim_seeds() -> Range<u64> {
+    workload::SEED_BASE..workload::SEED_BASE + workload::PROGRAMS
+}
+
+fn run_clean(program: &Program) -> RunStats {
+    match sim::exec::run(program) {
+        Ok(stats) => stats,
+        Err(failure) => panic!("seed {:?} is not clean: {failure:?}", program.config.seed),
+    }
+}
+
+/// Draws and runs the simulator's plain programs; returns the ops applied.
+fn run_sim(config: &Config) -> u64 {
+    sim_seeds()
+        .map(|seed| run_clean(&gen::generate_with(config, seed)).ops)
+        .sum()
+}
+
+fn proptest_config() -> ProptestConfig {
+    ProptestConfig {
+        cases: workload::PROGRAMS as u32,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// A runner that draws the same cases every time, as the simulator's fixed seeds do.
+fn proptest_runner(config: &ProptestConfig) -> TestRunner {
+    TestRunner::new_with_rng(
+        config.clone(),
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    )
+}
+
+/// Generates and runs `PROGRAMS` proptest cases of `LEN` transitions; returns the ops applied.
+fn run_proptest<const AUDIT_EVERY: u32>(config: &ProptestConfig) -> u64 {
+    let len = workload::LEN as usize;
+    let strategy = PlainReference::sequential_strategy(len..=len);
+    let result = proptest_runner(config).run(&strategy, |(initial, transitions, seen)| {
+        PlainTest::<AUDIT_EVERY>::test_sequential(config.clone(), initial, transitions, seen);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("the proptest-state-machine run failed: {e}");
+    }
+    workload::PROGRAMS * u64::from(workload::LEN)
+}
+
+/// Op mix, hit rates and map size of a workload, to show both sides run the same one.
+#[derive(Default)]
+struct Mix {
+    counts: [u64; 4],
+    remove_hits: u64,
+    get_hits: u64,
+    size_sum: u64,
+}
+
+impl Mix {
+    fn add(&mut self, op: Op, result: Option<u64>, size_after: usize) {
+        let kind = match op.kind() {
+            OpKind::Insert => 0,
+            OpKind::Remove => 1,
+            OpKind::Get => 2,
+            OpKind::Clear => 3,
+            other => panic!("the plain workload has no {}", other.name()),
+        };
+        self.counts[kind] += 1;
+        self.remove_hits += u64::from(kind == 1 && result.is_some());
+        self.get_hits += u64::from(kind == 2 && result.is_some());
+        self.size_sum += size_after as u64;
+    }
+
+    fn describe(&self) -> String {
+        let total = self.counts.iter().sum::<u64>().max(1) as f64;
+        let pct = |x: u64, of: u64| 100.0 * x as f64 / of.max(1) as f64;
+        format!(
+            "{} ops: insert {:.1}%, remove {:.1}% ({:.0}% hit), get {:.1}% ({:.0}% hit), clear {:.1}%; mean len {:.1}",
+            total as u64,
+            pct(self.counts[0], total as u64),
+            pct(self.counts[1], total as u64),
+            pct(self.remove_hits, self.counts[1]),
+            pct(self.counts[2], total as u64),
+            pct(self.get_hits, self.counts[2]),
+            pct(self.counts[3], total as u64),
+            self.size_sum as f64 / total,
+        )
+    }
+}
+
+fn sim_mix(config: &Config) -> Mix {
+    let mut mix = Mix::default();
+    for seed in sim_seeds() {
+        let program = gen::generate_with(config, seed);
+        assert_eq!(
+            program.ops.len(),
+            workload::LEN as usize,
+            "seed {seed}: wrong program length"
+        );
+        let mut model = Model::new();
+        for (step, &op) in program.ops.iter().enumerate() {
+            let result = match op {
+                Op::Insert { key, value } => model.insert(key, value, step),
+                Op::Remove { key } => model.remove(key, step),
+                Op::Get { key } => model.get(key),
+                Op::Clear => {
+                    model.clear(step);
+                    None
+                }
+                other => panic!("seed {seed}: the plain workload drew `{other}`"),
+            };
+            mix.add(op, result, model.len());
+        }
+    }
+    mix
+}
+
+fn proptest_mix(config: &ProptestConfig) -> Mix {
+    let len = workload::LEN as usize;
+    let strategy = PlainReference::sequential_strategy(len..=len);
+    let mut runner = proptest_runner(config);
+    let mut mix = Mix::default();
+    for _ in 0..workload::PROGRAMS {
+        let (mut state, transitions, _) = strategy
+            .new_tree(&mut runner)
+            .expect("no rejects")
+            .current();
+        for transition in &transitions {
+            state = PlainReference::apply(state, transition);
+            let (op, result) = state.last.expect("apply records the resolved op");
+            mix.add(op, result, state.model_len());
+        }
+    }
+    mix
+}
+
+fn configure(g: &mut BenchmarkGroup<WallTime>, ops: u64, measurement: Duration) {
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(measurement)
+        .sampling_mode(SamplingMode::Flat)
+        .throughput(Throughput::Elements(ops));
+}
+
+fn bench_plain<const AUDIT_EVERY: u32>(
+    c: &mut Criterion,
+    group: &str,
+    prop_config: &ProptestConfig,
+) {
+    let config = plain_config(AUDIT_EVERY);
+    let ops = workload::PROGRAMS * u64::from(workload::LEN);
+    // Every side must run clean and apply exactly the ops the throughput counts.
+    assert_eq!(run_sim(&config), ops);
+    assert_eq!(run_proptest::<AUDIT_EVERY>(prop_config), ops);
+    let programs: Vec<Program> = sim_seeds()
+        .map(|seed| gen::generate_with(&config, seed))
+        .collect();
+
+    let mut g = c.benchmark_group(group);
+    configure(&mut g, ops, Duration::from_secs(3));
+    g.bench_function(estimates::SIM, |b| b.iter(|| run_sim(&config)));
+    g.bench_function(estimates::SIM_EXEC_ONLY, |b| {
+        b.iter(|| programs.iter().map(|p| run_clean(p).ops).sum::<u64>())
+    });
+    g.bench_function(estimates::PROPTEST, |b| {
+        b.iter(|| run_proptest::<AUDIT_EVERY>(prop_config))
+    });
+    g.finish();
+}
+
+/// Runs the default workload's seeds; returns the stats summed over them.
+fn run_default() -> RunStats {
+    let mut total = RunStats::default();
+    for seed in DEFAULT_SEEDS {
+        total.add(&run_clean(&gen::generate(seed)));
+    }
+    total
+}
+
+fn bench_default(c: &mut Criterion) -> RunStats {
+    let stats = run_default();
+    let mut g = c.benchmark_group(estimates::DEFAULT_GROUP);
+    configure(&mut g, stats.ops, Duration::from_secs(5));
+    g.bench_function(estimates::SIM, |b| b.iter(run_default));
+    g.finish();
+    stats
+}
+
+/// Mirrors criterion's own test detection (`cargo test --benches` runs the binary without
+/// `--bench`), so that a test run skips the table.
+fn is_benchmark_run() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    has("--bench")
+        && !has("--test")
+        && !has("--list")
+        && !args.iter().any(|a| a.starts_with("--profile-time"))
+}
+
+fn main() {
+    let benchmarking = is_benchmark_run();
+    let started = SystemTime::now();
+    let out_dir = estimates::criterion_dir();
+    let mut c = Criterion::default()
+        .nresamples(10_000)
+        .without_plots()
+        .output_directory(&out_dir)
+        .configure_from_args();
+
+    let prop_config = proptest_config();
+    let sim_side = sim_mix(&plain_config(AUDIT_EVERY_OP));
+    let proptest_side = proptest_mix(&prop_config);
+
+    bench_plain::<AUDIT_EVERY_OP>(&mut c, estimates::PLAIN_AUDIT_EVERY_OP, &prop_config);
+    bench_plain::<AUDIT_AT_END>(&mut c, estimates::PLAIN_AUDIT_AT_END, &prop_config);
+    let default_stats = bench_default(&mut c);
+    c.final_summary();
+
+    if benchmarking {
+        println!();
+        println!(
+            "Plain-op workload, as drawn ({} programs of {} ops, keys 0..{}):",
+            workload::PROGRAMS,
+            workload::LEN,
+            workload::KEY_SPACE
+        );
+        println!("  sim:      {}", sim_side.describe());
+        println!("  proptest: {}", proptest_side.describe());
+        estimates::print(&out_dir, started, &default_stats, DEFAULT_SEEDS);
+    }
+}

@@ -1,0 +1,200 @@
+//! `sim run`: many seeds, in parallel, with a progress bar and a coverage summary.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use map_core::Fault;
+use sim::runner::{self, Campaign, Problem, Report, SeedSet};
+use sim::shrink;
+
+use super::args::{self, SeedRange, Shard};
+use super::{report, Outcome, UsageError, EXIT_CODES};
+
+/// The default seed range: about 30 s in release on 2 idle cores (about 55 s of CPU time).
+pub const DEFAULT_SEEDS: SeedRange = SeedRange {
+    start: 0,
+    end: 100_000,
+};
+
+/// Run the programs of a range of seeds, checking every step against the model.
+#[derive(clap::Args, Debug)]
+#[command(after_help = EXIT_CODES)]
+pub struct Args {
+    /// Seeds to run, `A..B` (B exclusive). Default: 0..100000 (about 30 s in release on 2 idle cores),
+    /// or every seed from 0 when `--time` is given.
+    #[arg(long, value_parser = args::seed_range)]
+    seeds: Option<SeedRange>,
+    /// Stop starting new seeds after this long (`30s`, `5m`, `2h`); the summary says how many ran.
+    #[arg(long, value_parser = args::duration)]
+    time: Option<Duration>,
+    /// Worker threads (default: the number of CPUs). Results do not depend on it.
+    #[arg(long, value_parser = args::jobs)]
+    jobs: Option<usize>,
+    /// Run only shard I of N of the seed range (seeds whose offset from A is I modulo N).
+    #[arg(long, value_parser = args::shard, value_name = "I/N")]
+    shard: Option<Shard>,
+    /// Directory for failing traces (`DIR/seed-<seed>.trace`).
+    #[arg(long, value_name = "DIR", default_value = "sim-failures")]
+    out: PathBuf,
+    /// Run every seed twice and compare trace bytes and results.
+    #[arg(long)]
+    check_determinism: bool,
+    /// Inject this map-core fault into every program (needs the `faults` feature).
+    #[arg(long, value_parser = args::fault, value_name = "NAME")]
+    fault: Option<Fault>,
+}
+
+pub fn run(args: Args) -> Result<Outcome, UsageError> {
+    if args.fault.is_some() && !cfg!(feature = "faults") {
+        return Err(UsageError(
+            "--fault needs sim built with the `faults` feature: cargo run --release -p sim --features faults -- run --fault NAME"
+                .to_string(),
+        ));
+    }
+    let range = args.seeds.unwrap_or(if args.time.is_some() {
+        SeedRange {
+            start: 0,
+            end: u64::MAX,
+        }
+    } else {
+        DEFAULT_SEEDS
+    });
+    let shard = args.shard.unwrap_or(Shard { index: 0, count: 1 });
+    let seeds = SeedSet {
+        start: range.start,
+        end: range.end,
+        shard: shard.index,
+        shards: shard.count,
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let campaign = Campaign {
+        seeds,
+        jobs,
+        time_limit: args.time,
+        fault: args.fault,
+        check_determinism: args.check_determinism,
+    };
+
+    let progress = progress_bar(&campaign);
+    let report = runner::run_campaign(&campaign, &|| progress.inc(1));
+    progress.finish_and_clear();
+
+    let described = describe(&campaign);
+    match &report.failure {
+        None => {
+            print_summary(&described, &campaign, &report);
+            Ok(Outcome::Clean)
+        }
+        Some(failure) => {
+            handle_failure(&described, &campaign, failure, &args.out);
+            Ok(Outcome::BugFound)
+        }
+    }
+}
+
+fn progress_bar(campaign: &Campaign) -> ProgressBar {
+    // Hidden by indicatif itself when stderr is not a terminal.
+    let target = ProgressDrawTarget::stderr();
+    let bounded = campaign.time_limit.is_none() || campaign.seeds.len() < 1 << 40;
+    if bounded {
+        let bar = ProgressBar::with_draw_target(Some(campaign.seeds.len()), target);
+        let style = ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} seeds ({per_sec}, eta {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> ");
+        bar.with_style(style)
+    } else {
+        let bar = ProgressBar::with_draw_target(None, target);
+        let style =
+            ProgressStyle::with_template("{elapsed_precise} {spinner} {pos} seeds ({per_sec})")
+                .expect("valid template");
+        bar.with_style(style)
+    }
+}
+
+fn describe(campaign: &Campaign) -> String {
+    let s = &campaign.seeds;
+    let mut text = if s.end == u64::MAX {
+        format!("seeds {}..", s.start)
+    } else {
+        format!("seeds {}..{}", s.start, s.end)
+    };
+    if s.shards > 1 {
+        text += &format!(" shard {}/{}", s.shard, s.shards);
+    }
+    if let Some(fault) = campaign.fault {
+        text += &format!(" with fault {fault}");
+    }
+    text
+}
+
+fn print_summary(described: &str, campaign: &Campaign, report: &Report) {
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    let stats = &report.stats;
+    let limited = match campaign.time_limit {
+        Some(limit) if report.seeds_run < campaign.seeds.len() => {
+            format!(", stopped by --time {limit:?}")
+        }
+        _ => String::new(),
+    };
+    println!(
+        "sim run: {described}: {} seeds ran{limited}, {} jobs, {:.1} s{}",
+        report.seeds_run,
+        campaign.jobs,
+        secs,
+        if campaign.check_determinism {
+            ", each twice: deterministic"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  {} ops checked ({:.0} ops/s), {} cursor steps, {} yields, {} audits",
+        stats.ops,
+        stats.ops as f64 / secs,
+        stats.cursor_steps,
+        stats.yields,
+        stats.audits
+    );
+    print!("{}", report.coverage);
+    println!("no failure found");
+}
+
+fn handle_failure(
+    described: &str,
+    campaign: &Campaign,
+    failure: &runner::SeedFailure,
+    out: &std::path::Path,
+) {
+    let seed = failure.seed;
+    let path = out.join(format!("seed-{seed}.trace"));
+    println!(
+        "sim run: {described}: seed {seed} failed; every seed before it in the range ran clean"
+    );
+    // Saved before shrinking: a crash while shrinking must not lose the failure.
+    let saved = report::save(&path, &failure.program);
+    match &failure.problem {
+        Problem::Nondeterministic(difference) => {
+            println!("nondeterminism: two runs of seed {seed} differ: {difference}");
+            report::print_saved(saved.as_deref(), &failure.program);
+        }
+        Problem::Check(check) => {
+            let shrunk = shrink::shrink(&failure.program, check);
+            let saved = report::save(&path, &shrunk.program);
+            report::print_shrunk(&shrunk, saved.as_deref());
+            let fault = campaign
+                .fault
+                .map_or(String::new(), |f| format!(" --fault {f}"));
+            let features = if campaign.fault.is_some() {
+                " --features faults"
+            } else {
+                ""
+            };
+            println!("the unshrunk program: cargo run --release -p sim{features} -- replay --seed {seed}{fault}");
+        }
+    }
+}

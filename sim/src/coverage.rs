@@ -1,0 +1,138 @@
+//! Counts of the map's hard internal states reached by a run: the states where bugs of this
+//! algorithm live (semantics.md §5). The generator is biased to reach each of them often.
+
+use std::fmt;
+
+/// Events per state in one run (or summed over runs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Coverage {
+    /// Cursor steps taken while a growth was under way.
+    pub growth_with_cursor: u64,
+    /// Not-yet-evacuated old buckets walked by a cursor under the checkBucket filter
+    /// (`CursorStats::old_bucket_walks`).
+    pub old_bucket_walks: u64,
+    /// Evacuated slots whose key a cursor looked up again in the live map
+    /// (`CursorStats::relookups`).
+    pub relookups: u64,
+    /// Cursors during whose life two or more growths started (`CursorStats::growths_seen >= 2`).
+    pub multi_growth_cursors: u64,
+    /// Clears while a cursor was live and had not ended.
+    pub clear_during_iteration: u64,
+    /// Incarnations begun for a key that a live cursor had yielded before it was removed or
+    /// cleared: the case where rule 1 allows the key to be yielded again.
+    pub reinsert_yielded: u64,
+    /// Audits that saw an overflow chain of two or more overflow buckets
+    /// (`MapStats::max_chain_len >= 3`).
+    pub deep_chains: u64,
+    /// Same-size growths started, forced or by the map's own overflow rule
+    /// (`MapStats::same_size_grows`).
+    pub same_size_grows: u64,
+}
+
+impl Coverage {
+    /// How many states are counted.
+    pub const STATES: usize = 8;
+
+    /// Each state's description and count, in a fixed order.
+    pub fn entries(&self) -> [(&'static str, u64); Coverage::STATES] {
+        [
+            (
+                "growth under way while a cursor is live (steps)",
+                self.growth_with_cursor,
+            ),
+            (
+                "cursor walks a not-yet-evacuated old bucket",
+                self.old_bucket_walks,
+            ),
+            ("evacuated entry re-looked up by a cursor", self.relookups),
+            (
+                "two growths within one cursor's life (cursors)",
+                self.multi_growth_cursors,
+            ),
+            ("clear during iteration", self.clear_during_iteration),
+            (
+                "delete and re-insert of a yielded key",
+                self.reinsert_yielded,
+            ),
+            (
+                "overflow chain of >= 2 overflow buckets (audits)",
+                self.deep_chains,
+            ),
+            ("same-size growth", self.same_size_grows),
+        ]
+    }
+
+    /// Adds another run's counts to these.
+    pub fn add(&mut self, other: &Coverage) {
+        self.growth_with_cursor += other.growth_with_cursor;
+        self.old_bucket_walks += other.old_bucket_walks;
+        self.relookups += other.relookups;
+        self.multi_growth_cursors += other.multi_growth_cursors;
+        self.clear_during_iteration += other.clear_during_iteration;
+        self.reinsert_yielded += other.reinsert_yielded;
+        self.deep_chains += other.deep_chains;
+        self.same_size_grows += other.same_size_grows;
+    }
+}
+
+/// Coverage over many runs: per state, how many runs reached it and the events in total.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CoverageSummary {
+    /// Runs added.
+    pub runs: u64,
+    /// Per state (order of [`Coverage::entries`]): runs with at least one event.
+    pub runs_reaching: [u64; Coverage::STATES],
+    /// Events summed over runs.
+    pub total: Coverage,
+}
+
+impl CoverageSummary {
+    /// Adds one run.
+    pub fn add(&mut self, run: &Coverage) {
+        self.runs += 1;
+        for (reached, (_, count)) in self.runs_reaching.iter_mut().zip(run.entries()) {
+            *reached += u64::from(count > 0);
+        }
+        self.total.add(run);
+    }
+}
+
+/// A table: one line per state with the runs reaching it and the events.
+impl fmt::Display for CoverageSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "state coverage (seeds reaching it / events):")?;
+        for ((name, events), reached) in self.total.entries().into_iter().zip(self.runs_reaching) {
+            let share = if self.runs == 0 {
+                0.0
+            } else {
+                100.0 * reached as f64 / self.runs as f64
+            };
+            writeln!(f, "  {name:<50} {reached:>7} ({share:5.1}%) {events:>12}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_counts_runs_reaching_each_state() {
+        let mut summary = CoverageSummary::default();
+        summary.add(&Coverage {
+            relookups: 3,
+            ..Coverage::default()
+        });
+        summary.add(&Coverage {
+            relookups: 2,
+            deep_chains: 1,
+            ..Coverage::default()
+        });
+        assert_eq!(summary.runs, 2);
+        assert_eq!(summary.runs_reaching[2], 2);
+        assert_eq!(summary.runs_reaching[6], 1);
+        assert_eq!(summary.total.relookups, 5);
+        assert!(summary.to_string().contains("re-looked up"));
+    }
+}

@@ -1,0 +1,81 @@
+//! What a failing run reports: where, which check, what the model expected and what the map did.
+
+use std::fmt;
+
+use map_core::Invariant;
+
+use crate::op::Op;
+
+/// Which check failed. The shrinker keeps a smaller program only if it fails with the same kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// `insert`, `remove`, `get` or `evacuate_step` returned something other than the model's result.
+    WrongResult,
+    /// `len()` differs from the model's after an op.
+    WrongLen,
+    /// At the end of the program, `iter()` does not produce exactly the model's entries.
+    WrongContents,
+    /// Rule 1: a cursor yielded one incarnation twice.
+    DuplicateYield,
+    /// Rules 2 and 7: a cursor yielded a key that is absent (removed, cleared or never inserted).
+    AbsentYield,
+    /// Rule 3: a cursor yielded a key with a value other than its current one.
+    StaleValue,
+    /// Rule 4: a cursor ended without yielding an incarnation present since its creation.
+    MissedEntry,
+    /// `check_invariants` reported this broken invariant.
+    Invariant(Invariant),
+    /// The map panicked.
+    Panic,
+}
+
+impl FailureKind {
+    /// A short description, naming the rule of semantics.md where there is one.
+    pub fn describe(self) -> String {
+        match self {
+            FailureKind::WrongResult => "wrong result".to_string(),
+            FailureKind::WrongLen => "wrong len".to_string(),
+            FailureKind::WrongContents => "wrong contents".to_string(),
+            FailureKind::DuplicateYield => "duplicate yield (rule 1)".to_string(),
+            FailureKind::AbsentYield => "absent entry yielded (rules 2, 7)".to_string(),
+            FailureKind::StaleValue => "stale value yielded (rule 3)".to_string(),
+            FailureKind::MissedEntry => "entry missed (rule 4)".to_string(),
+            FailureKind::Invariant(invariant) => format!("broken invariant {invariant:?}"),
+            FailureKind::Panic => "panic in the map".to_string(),
+        }
+    }
+}
+
+/// A failed check during [`crate::exec::run`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// Index of the failing op in the program; `ops.len()` for the end-of-program checks.
+    pub step: usize,
+    /// The failing op; `None` for the end-of-program checks (final audit, draining live cursors).
+    pub op: Option<Op>,
+    /// Which check failed.
+    pub kind: FailureKind,
+    /// What the model expected.
+    pub expected: String,
+    /// What the map did.
+    pub found: String,
+    /// The map's diagram right after the failure (`map_core::GoMap::diagram`).
+    pub diagram: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.op {
+            Some(op) => writeln!(f, "failure at step {}: `{op}`", self.step)?,
+            None => writeln!(f, "failure at step {}: end-of-program checks", self.step)?,
+        }
+        writeln!(f, "  check:    {}", self.kind.describe())?;
+        writeln!(f, "  expected: {}", self.expected)?;
+        writeln!(f, "  found:    {}", self.found)?;
+        writeln!(f, "map at the failure:")?;
+        for line in self.diagram.lines() {
+            writeln!(f, "  {line}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,331 @@
+//! The generator: a seed draws a [`Config`] (swarm testing), then the ops.
+//!
+//! Everything comes from one `ChaCha8Rng` seeded with the seed, the map's own seed included, so a
+//! seed fixes the program exactly on any machine. The draws are biased towards the states where
+//! bugs of the Go algorithm live (see [`crate::coverage`]): colliding hashers for overflow chains
+//! and same-size growth, bursts of inserts for natural growth, forced growth and slow cursors so
+//! that growth happens during iteration, and re-inserts of recently removed keys.
+
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::op::{CursorId, Op, OpKind, MAX_CURSORS};
+use crate::program::{Config, HasherMode, OpWeights, Program};
+
+/// Draws the program of `seed`: its config, then its ops.
+pub fn generate(seed: u64) -> Program {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut config = draw_config(&mut rng);
+    config.seed = Some(seed);
+    let ops = draw_ops(&config, &mut rng);
+    Program::new(config, ops)
+}
+
+/// Draws `config.len` ops for a given config from `seed` (for benchmarks and tests that fix the
+/// workload, e.g. plain ops only with [`OpWeights::plain`]).
+pub fn generate_with(config: &Config, seed: u64) -> Program {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let ops = draw_ops(config, &mut rng);
+    Program::new(config.clone(), ops)
+}
+
+/// Picks an index with probability proportional to its weight; the weights must not all be 0.
+fn weighted(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
+    let total: u32 = weights.iter().sum();
+    let mut roll = rng.gen_range(0..total);
+    for (i, &w) in weights.iter().enumerate() {
+        if roll < w {
+            return i;
+        }
+        roll -= w;
+    }
+    unreachable!("roll < total")
+}
+
+fn pick<T: Copy>(rng: &mut ChaCha8Rng, items: &[T]) -> T {
+    items[rng.gen_range(0..items.len())]
+}
+
+fn draw_config(rng: &mut ChaCha8Rng) -> Config {
+    let map_seed = rng.gen();
+    let hasher_seed = rng.gen();
+    let hasher = HasherMode::ALL[weighted(rng, &[45, 25, 15, 15])];
+    // Colliding hashers make every op walk long chains: keep their maps small.
+    let key_space: u64 = match hasher {
+        HasherMode::Seeded => pick(rng, &[4, 8, 16, 64, 256, 1024, 4096, 16384]),
+        HasherMode::CollideLowBits => pick(rng, &[16, 64, 128, 256, 512]),
+        HasherMode::CollideTophash => pick(rng, &[8, 16, 32, 64, 128, 512]),
+        HasherMode::Constant => pick(rng, &[4, 8, 16, 32, 64]),
+    };
+    let len = rng.gen_range(100..=400) + rng.gen_range(0..=3 * key_space.min(2000)) as u32;
+    let initial_capacity = match rng.gen_range(0..4) {
+        0 | 1 => 0,
+        2 => 8,
+        _ => rng.gen_range(0..=key_space.min(4096)) as u32,
+    };
+    let max_cursors = [0, 1, 1, 2, 2, 2, 3, 3, 4, 4][rng.gen_range(0..10)];
+    // An audit walks the whole map: audit big maps less often.
+    let audit_every = pick(rng, &[1, 1, 2, 8]) * (1 + (key_space / 256) as u32);
+    let weights = draw_weights(rng, max_cursors);
+    Config {
+        seed: None,
+        map_seed,
+        hasher,
+        hasher_seed,
+        initial_capacity,
+        key_space,
+        max_cursors,
+        audit_every,
+        weights,
+        len,
+        fault: None,
+    }
+}
+
+/// Swarm testing: each kind is switched off with some probability, so that runs differ in what
+/// they stress instead of all averaging the same mix.
+fn draw_weights(rng: &mut ChaCha8Rng, max_cursors: u8) -> OpWeights {
+    let mut weights = OpWeights::default();
+    for kind in OpKind::ALL {
+        let (on, low, high) = match kind {
+            OpKind::Insert => (1.0, 6, 16),
+            OpKind::Remove => (0.85, 1, 10),
+            OpKind::Get => (0.7, 1, 6),
+            OpKind::Clear => (0.5, 1, 1),
+            OpKind::CursorNew | OpKind::CursorDrop => (1.0, 1, 3),
+            OpKind::CursorStep => (1.0, 3, 12),
+            OpKind::ForceGrow | OpKind::ForceSameSizeGrow => (0.6, 1, 2),
+            OpKind::EvacuateStep => (0.7, 1, 6),
+            OpKind::Audit => (0.3, 1, 1),
+        };
+        let is_cursor_op = matches!(
+            kind,
+            OpKind::CursorNew | OpKind::CursorStep | OpKind::CursorDrop
+        );
+        if (is_cursor_op && max_cursors == 0) || !rng.gen_bool(on) {
+            continue;
+        }
+        weights.set(kind, rng.gen_range(low..=high));
+    }
+    weights
+}
+
+/// The generator's view of the program so far, to aim ops at present keys and live cursors.
+struct State {
+    /// Present keys, and each one's index in `present` (to pick one and to remove one quickly).
+    present: Vec<u64>,
+    position: BTreeMap<u64, usize>,
+    /// Keys removed or cleared recently, for re-inserts (the delete-and-re-insert case).
+    removed: Vec<u64>,
+    live: [bool; MAX_CURSORS],
+    next_value: u64,
+    /// An estimate of the map's B (log2 of its bucket count), to keep forced growth from
+    /// inflating a small map: the map's memory grows with every forced doubling.
+    log_buckets: u32,
+}
+
+impl State {
+    fn add_present(&mut self, key: u64) {
+        if let Entry::Vacant(slot) = self.position.entry(key) {
+            slot.insert(self.present.len());
+            self.present.push(key);
+            if over_load_factor(self.present.len() as u64, self.log_buckets) {
+                self.log_buckets += 1;
+            }
+        }
+        self.removed.retain(|&k| k != key);
+    }
+
+    fn forget_present(&mut self, key: u64) {
+        if let Some(i) = self.position.remove(&key) {
+            self.present.swap_remove(i);
+            if let Some(&moved) = self.present.get(i) {
+                self.position.insert(moved, i);
+            }
+            self.push_removed(key);
+        }
+    }
+
+    fn forget_all(&mut self) {
+        self.position.clear();
+        for key in std::mem::take(&mut self.present) {
+            self.push_removed(key);
+        }
+    }
+
+    fn push_removed(&mut self, key: u64) {
+        const KEEP: usize = 16;
+        if self.removed.len() == KEEP {
+            self.removed.remove(0);
+        }
+        self.removed.push(key);
+    }
+}
+
+fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
+    let len = config.len as usize;
+    let kinds: Vec<u32> = OpKind::ALL
+        .iter()
+        .map(|&k| u32::from(config.weights.get(k)))
+        .collect();
+    if kinds.iter().all(|&w| w == 0) {
+        return Vec::new();
+    }
+    let mut state = State {
+        present: Vec::new(),
+        position: BTreeMap::new(),
+        removed: Vec::new(),
+        live: [false; MAX_CURSORS],
+        next_value: 1,
+        log_buckets: (0..)
+            .find(|&b| !over_load_factor(u64::from(config.initial_capacity), b))
+            .unwrap_or(0),
+    };
+    let handles = usize::from(config.max_cursors).min(MAX_CURSORS);
+    let mut ops = Vec::with_capacity(len);
+    while ops.len() < len {
+        let kind = OpKind::ALL[weighted(rng, &kinds)];
+        match kind {
+            OpKind::Insert => {
+                // Bursts of inserts drive the map over its load factor: natural growth.
+                let burst = if rng.gen_bool(0.15) {
+                    rng.gen_range(2..=16)
+                } else {
+                    1
+                };
+                for _ in 0..burst.min(len - ops.len()) {
+                    let key = if !state.removed.is_empty() && rng.gen_bool(0.25) {
+                        pick(rng, &state.removed)
+                    } else {
+                        rng.gen_range(0..config.key_space)
+                    };
+                    state.add_present(key);
+                    ops.push(Op::Insert {
+                        key,
+                        value: state.next_value,
+                    });
+                    state.next_value += 1;
+                }
+            }
+            OpKind::Remove => {
+                let key = present_or_any(rng, &state, config.key_space, 0.8);
+                state.forget_present(key);
+                ops.push(Op::Remove { key });
+            }
+            OpKind::Get => ops.push(Op::Get {
+                key: present_or_any(rng, &state, config.key_space, 0.5),
+            }),
+            OpKind::Clear => {
+                state.forget_all();
+                ops.push(Op::Clear);
+            }
+            OpKind::CursorNew if handles > 0 => {
+                let free: Vec<usize> = (0..handles).filter(|&c| !state.live[c]).collect();
+                let c = if free.is_empty() {
+                    rng.gen_range(0..handles)
+                } else {
+                    pick(rng, &free)
+                };
+                state.live[c] = true;
+                ops.push(Op::CursorNew {
+                    cursor: CursorId::ALL[c],
+                });
+            }
+            OpKind::CursorStep if handles > 0 => {
+                let c = live_or_any(rng, &state, handles);
+                // Mostly slow cursors, so the map changes and grows under them; sometimes a drain.
+                let steps = match rng.gen_range(0..20) {
+                    0 => 1000,
+                    1..=4 => rng.gen_range(4..=32),
+                    _ => rng.gen_range(1..=3),
+                };
+                ops.push(Op::CursorStep {
+                    cursor: CursorId::ALL[c],
+                    steps,
+                });
+            }
+            OpKind::CursorDrop if handles > 0 => {
+                let c = live_or_any(rng, &state, handles);
+                state.live[c] = false;
+                ops.push(Op::CursorDrop {
+                    cursor: CursorId::ALL[c],
+                });
+            }
+            OpKind::CursorNew | OpKind::CursorStep | OpKind::CursorDrop => {}
+            OpKind::ForceGrow => {
+                // Doubling a map that has a bucket per entry already only costs memory.
+                if 1u64 << state.log_buckets.min(63) <= (state.present.len() as u64).max(8) {
+                    state.log_buckets += 1;
+                    ops.push(Op::ForceGrow);
+                }
+            }
+            OpKind::ForceSameSizeGrow => ops.push(Op::ForceSameSizeGrow),
+            OpKind::EvacuateStep => ops.push(Op::EvacuateStep),
+            OpKind::Audit => ops.push(Op::Audit),
+        }
+    }
+    ops
+}
+
+/// Go's `overLoadFactor`: more than 8 entries and more than 6.5 per bucket.
+fn over_load_factor(count: u64, log_buckets: u32) -> bool {
+    count > 8 && count.saturating_mul(2) > 13u64.saturating_mul(1u64 << log_buckets.min(58))
+}
+
+fn present_or_any(rng: &mut ChaCha8Rng, state: &State, key_space: u64, p_present: f64) -> u64 {
+    if !state.present.is_empty() && rng.gen_bool(p_present) {
+        pick(rng, &state.present)
+    } else {
+        rng.gen_range(0..key_space)
+    }
+}
+
+fn live_or_any(rng: &mut ChaCha8Rng, state: &State, handles: usize) -> usize {
+    let live: Vec<usize> = (0..handles).filter(|&c| state.live[c]).collect();
+    if live.is_empty() {
+        rng.gen_range(0..handles)
+    } else {
+        pick(rng, &live)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seed_fixes_the_program() {
+        for seed in 0..20 {
+            assert_eq!(generate(seed), generate(seed));
+        }
+        assert_ne!(generate(1), generate(2));
+    }
+
+    #[test]
+    fn programs_have_their_configured_length_and_valid_configs() {
+        for seed in 0..50 {
+            let p = generate(seed);
+            assert_eq!(p.ops.len(), p.config.len as usize, "seed {seed}");
+            assert_eq!(p.config.validate(), Ok(()), "seed {seed}");
+            assert_eq!(p.config.seed, Some(seed));
+        }
+    }
+
+    #[test]
+    fn generate_with_respects_the_weights() {
+        let config = Config {
+            weights: OpWeights::plain(3, 2, 1, 0),
+            len: 500,
+            ..Config::default()
+        };
+        let p = generate_with(&config, 9);
+        assert_eq!(p.ops.len(), 500);
+        assert!(p
+            .ops
+            .iter()
+            .all(|op| matches!(op, Op::Insert { .. } | Op::Remove { .. } | Op::Get { .. })));
+    }
+}

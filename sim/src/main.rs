@@ -1,0 +1,7 @@
+//! The `sim` command: run seeds, replay and shrink traces (see `sim --help`).
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

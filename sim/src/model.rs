@@ -1,0 +1,462 @@
+//! The reference: a plain ordered map plus, per cursor, what it must, may and must not yield.
+//!
+//! This is the only code that decides what the map is allowed to do (semantics.md §2). It works on
+//! *incarnations*: the span of a key from the insert that made it present to the remove or clear
+//! that made it absent. For each live cursor it knows
+//! - the incarnations present at the cursor's creation and still alive: they must be yielded
+//!   exactly once before the cursor ends (rules 1, 4);
+//! - the incarnations begun after its creation: they may be yielded once (rule 5);
+//! - which incarnations it has yielded (rule 1);
+//! - everything absent may not be yielded (rules 2, 7), and a yield must carry the current value
+//!   (rule 3);
+//!
+//! Rule 6 (termination) needs no check of its own: a step either ends the cursor or yields, and
+//! every allowed yield consumes a distinct live incarnation, so the first step past the cursor's
+//! budget (one step per incarnation that existed during its life, plus the end) necessarily
+//! repeats an incarnation or yields an absent key, and is reported under rule 1 or 2. This also
+//! keeps the executor's loops finite: it drains a cursor only while the model allows its yields.
+//!
+//! Per-cursor facts about an incarnation are bits in the incarnation itself (one bit per cursor
+//! handle), so a yield costs one lookup and creating a cursor one pass over the entries.
+
+use std::collections::BTreeMap;
+
+use crate::failure::FailureKind;
+use crate::op::{CursorId, MAX_CURSORS};
+
+/// A broken rule, as the model words it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Which rule.
+    pub kind: FailureKind,
+    /// What the model allowed or required.
+    pub expected: String,
+    /// What the map did.
+    pub found: String,
+}
+
+/// Why a yield was allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Allowed {
+    /// The incarnation was present when the cursor was created: it had to be yielded.
+    Required,
+    /// The incarnation began after the cursor was created: yielding it was optional.
+    Optional,
+}
+
+/// One incarnation of a present key.
+#[derive(Clone, Copy, Debug)]
+struct Incarnation {
+    value: u64,
+    /// The step of the insert that began it.
+    born: usize,
+    /// Bit c: cursor c was created while this incarnation was present and has not yielded it yet.
+    must_yield: u8,
+    /// Bit c: cursor c has yielded this incarnation.
+    yielded: u8,
+}
+
+/// How a key's last incarnation ended.
+#[derive(Clone, Copy, Debug)]
+struct Ended {
+    step: usize,
+    by_clear: bool,
+    /// Bit c: cursor c had yielded the incarnation that ended (for the re-insert coverage count).
+    yielded: u8,
+}
+
+/// A live cursor's obligations.
+#[derive(Clone, Copy, Debug)]
+struct CursorState {
+    created: usize,
+    steps: u64,
+    /// Required incarnations not yet yielded and still alive.
+    pending: usize,
+    ended: bool,
+}
+
+/// The reference map and every live cursor's obligations.
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    entries: BTreeMap<u64, Incarnation>,
+    gone: BTreeMap<u64, Ended>,
+    cursors: [Option<CursorState>; MAX_CURSORS],
+    /// Bit c: cursor c exists and has not reported its end.
+    active: u8,
+    reinserted_yielded: u64,
+}
+
+fn bit(c: CursorId) -> u8 {
+    1 << c.index()
+}
+
+fn show(v: Option<u64>) -> String {
+    match v {
+        Some(v) => format!("Some({v})"),
+        None => "None".to_string(),
+    }
+}
+
+impl Model {
+    /// An empty map with no cursors.
+    pub fn new() -> Self {
+        Model::default()
+    }
+
+    /// The number of present keys.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no key is present.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every present key with its value, in key order.
+    pub fn entries(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.entries.iter().map(|(&k, e)| (k, e.value))
+    }
+
+    /// The current value of `key`.
+    pub fn get(&self, key: u64) -> Option<u64> {
+        self.entries.get(&key).map(|e| e.value)
+    }
+
+    /// Inserts at `step`; returns the previous value. A key that was absent begins an incarnation.
+    pub fn insert(&mut self, key: u64, value: u64, step: usize) -> Option<u64> {
+        if let Some(entry) = self.entries.get_mut(&key) {
+            return Some(std::mem::replace(&mut entry.value, value));
+        }
+        if let Some(ended) = self.gone.remove(&key) {
+            if ended.yielded & self.active != 0 {
+                self.reinserted_yielded += 1;
+            }
+        }
+        self.entries.insert(
+            key,
+            Incarnation {
+                value,
+                born: step,
+                must_yield: 0,
+                yielded: 0,
+            },
+        );
+        None
+    }
+
+    /// Removes at `step`; returns the removed value. Ends the key's incarnation.
+    pub fn remove(&mut self, key: u64, step: usize) -> Option<u64> {
+        let entry = self.entries.remove(&key)?;
+        self.end_incarnation(key, &entry, step, false);
+        Some(entry.value)
+    }
+
+    /// Removes every key at `step`: every incarnation ends.
+    pub fn clear(&mut self, step: usize) {
+        let entries = std::mem::take(&mut self.entries);
+        for (key, entry) in &entries {
+            self.end_incarnation(*key, entry, step, true);
+        }
+    }
+
+    fn end_incarnation(&mut self, key: u64, entry: &Incarnation, step: usize, by_clear: bool) {
+        let owed = entry.must_yield & self.active;
+        for c in CursorId::ALL.into_iter().filter(|&c| owed & bit(c) != 0) {
+            if let Some(state) = &mut self.cursors[c.index()] {
+                state.pending -= 1;
+            }
+        }
+        let yielded = entry.yielded & self.active;
+        self.gone.insert(
+            key,
+            Ended {
+                step,
+                by_clear,
+                yielded,
+            },
+        );
+    }
+
+    /// A cursor created at `step` under handle `c`; the caller has dropped any previous one.
+    pub fn cursor_new(&mut self, c: CursorId, step: usize) {
+        let b = bit(c);
+        for entry in self.entries.values_mut() {
+            entry.must_yield |= b;
+            entry.yielded &= !b;
+        }
+        for ended in self.gone.values_mut() {
+            ended.yielded &= !b;
+        }
+        let present = self.entries.len();
+        self.cursors[c.index()] = Some(CursorState {
+            created: step,
+            steps: 0,
+            pending: present,
+            ended: false,
+        });
+        self.active |= b;
+    }
+
+    /// Forgets cursor `c` (no-op if there is none).
+    pub fn cursor_drop(&mut self, c: CursorId) {
+        self.cursors[c.index()] = None;
+        self.active &= !bit(c);
+    }
+
+    /// Whether cursor `c` exists and has not reported its end.
+    pub fn is_active(&self, c: CursorId) -> bool {
+        self.active & bit(c) != 0
+    }
+
+    /// Whether any cursor exists and has not reported its end.
+    pub fn has_active_cursors(&self) -> bool {
+        self.active != 0
+    }
+
+    /// How many times an incarnation began for a key that an active cursor had yielded before it
+    /// was removed or cleared (the case where rule 1 lets the key be yielded again).
+    pub fn reinserted_yielded(&self) -> u64 {
+        self.reinserted_yielded
+    }
+
+    /// Checks that active cursor `c` may yield `(key, value)` now, and records the yield.
+    ///
+    /// # Panics
+    /// If `c` is not active (the executor never steps an ended or missing cursor).
+    pub fn on_yield(&mut self, c: CursorId, key: u64, value: u64) -> Result<Allowed, Violation> {
+        let b = bit(c);
+        let state = self.cursors[c.index()]
+            .as_mut()
+            .expect("yield from an inactive cursor");
+        assert!(!state.ended, "yield from an ended cursor");
+        state.steps += 1;
+        let Some(entry) = self.entries.get_mut(&key) else {
+            let why = match self.gone.get(&key) {
+                Some(Ended {
+                    step,
+                    by_clear: true,
+                    ..
+                }) => format!("cleared at step {step}"),
+                Some(Ended {
+                    step,
+                    by_clear: false,
+                    ..
+                }) => format!("removed at step {step}"),
+                None => "never inserted".to_string(),
+            };
+            return Err(Violation {
+                kind: FailureKind::AbsentYield,
+                expected: format!("no yield of key {key}: it is absent ({why})"),
+                found: format!("{c} yielded ({key}, {value})"),
+            });
+        };
+        if entry.yielded & b != 0 {
+            return Err(Violation {
+                kind: FailureKind::DuplicateYield,
+                expected: format!(
+                    "key {key} (incarnation inserted at step {}) yielded at most once by {c}",
+                    entry.born
+                ),
+                found: format!("{c} yielded ({key}, {value}) a second time"),
+            });
+        }
+        if entry.value != value {
+            return Err(Violation {
+                kind: FailureKind::StaleValue,
+                expected: format!("key {key} yielded with its current value {}", entry.value),
+                found: format!("{c} yielded ({key}, {value})"),
+            });
+        }
+        entry.yielded |= b;
+        if entry.must_yield & b != 0 {
+            entry.must_yield &= !b;
+            state.pending -= 1;
+            Ok(Allowed::Required)
+        } else {
+            Ok(Allowed::Optional)
+        }
+    }
+
+    /// Checks that active cursor `c` may report its end now (rule 4), and marks it ended.
+    ///
+    /// # Panics
+    /// If `c` is not active.
+    pub fn on_end(&mut self, c: CursorId) -> Result<(), Violation> {
+        let b = bit(c);
+        let state = self.cursors[c.index()]
+            .as_mut()
+            .expect("end of an inactive cursor");
+        state.steps += 1;
+        state.ended = true;
+        self.active &= !b;
+        if state.pending == 0 {
+            return Ok(());
+        }
+        const SHOWN: usize = 8;
+        let missed: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.must_yield & b != 0)
+            .take(SHOWN)
+            .map(|(k, e)| format!("{k} (inserted at step {}, value {})", e.born, e.value))
+            .collect();
+        let more = state.pending.saturating_sub(missed.len());
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        Err(Violation {
+            kind: FailureKind::MissedEntry,
+            expected: format!(
+                "before ending, {c} (created at step {}) yields every key present since then: {}{more}",
+                state.created,
+                missed.join(", ")
+            ),
+            found: format!(
+                "{c} ended after {} steps without yielding {} of the entries it owed",
+                state.steps, state.pending
+            ),
+        })
+    }
+
+    /// Describes a plain-op mismatch: `what` returned `expected` in the model, `found` in the map.
+    pub fn mismatch(what: &str, expected: Option<u64>, found: Option<u64>) -> Violation {
+        Violation {
+            kind: FailureKind::WrongResult,
+            expected: format!("{what} returns {}", show(expected)),
+            found: format!("{what} returned {}", show(found)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const C0: CursorId = CursorId::ALL[0];
+    const C1: CursorId = CursorId::ALL[1];
+
+    fn model_with(keys: &[u64]) -> Model {
+        let mut m = Model::new();
+        for (step, &k) in keys.iter().enumerate() {
+            m.insert(k, k * 10, step);
+        }
+        m
+    }
+
+    fn kind(r: Result<impl Sized, Violation>) -> Option<FailureKind> {
+        r.err().map(|v| v.kind)
+    }
+
+    #[test]
+    fn plain_ops_follow_a_map() {
+        let mut m = Model::new();
+        assert_eq!(m.insert(1, 10, 0), None);
+        assert_eq!(m.insert(1, 11, 1), Some(10));
+        assert_eq!(m.get(1), Some(11));
+        assert_eq!(m.remove(1, 2), Some(11));
+        assert_eq!(m.remove(1, 3), None);
+        m.insert(2, 20, 4);
+        m.clear(5);
+        assert!(m.is_empty());
+    }
+
+    #[test]
+    fn every_present_key_must_be_yielded_once() {
+        let mut m = model_with(&[1, 2]);
+        m.cursor_new(C0, 2);
+        assert_eq!(m.on_yield(C0, 1, 10), Ok(Allowed::Required));
+        assert_eq!(
+            kind(m.on_yield(C0, 1, 10)),
+            Some(FailureKind::DuplicateYield)
+        );
+        let err = m.on_end(C0).unwrap_err();
+        assert_eq!(err.kind, FailureKind::MissedEntry);
+        assert!(
+            err.expected.contains("2 (inserted at step 1"),
+            "{}",
+            err.expected
+        );
+    }
+
+    #[test]
+    fn removed_keys_are_owed_nothing_and_may_not_be_yielded() {
+        let mut m = model_with(&[1, 2]);
+        m.cursor_new(C0, 2);
+        m.remove(2, 3);
+        assert_eq!(kind(m.on_yield(C0, 2, 20)), Some(FailureKind::AbsentYield));
+        assert_eq!(m.on_yield(C0, 1, 10), Ok(Allowed::Required));
+        assert_eq!(m.on_end(C0), Ok(()));
+        assert!(!m.is_active(C0));
+    }
+
+    #[test]
+    fn a_reinserted_key_is_a_new_optional_incarnation() {
+        let mut m = model_with(&[1]);
+        m.cursor_new(C0, 1);
+        assert_eq!(m.on_yield(C0, 1, 10), Ok(Allowed::Required));
+        m.remove(1, 2);
+        m.insert(1, 12, 3);
+        assert_eq!(m.reinserted_yielded(), 1);
+        assert_eq!(m.on_yield(C0, 1, 12), Ok(Allowed::Optional));
+        assert_eq!(
+            kind(m.on_yield(C0, 1, 12)),
+            Some(FailureKind::DuplicateYield)
+        );
+    }
+
+    #[test]
+    fn a_yield_carries_the_current_value() {
+        let mut m = model_with(&[1]);
+        m.cursor_new(C0, 1);
+        m.insert(1, 99, 2);
+        assert_eq!(kind(m.on_yield(C0, 1, 10)), Some(FailureKind::StaleValue));
+        assert_eq!(m.on_yield(C0, 1, 99), Ok(Allowed::Required));
+    }
+
+    #[test]
+    fn clear_ends_every_incarnation_for_every_cursor() {
+        let mut m = model_with(&[1, 2, 3]);
+        m.cursor_new(C0, 3);
+        m.cursor_new(C1, 4);
+        m.clear(5);
+        let err = m.on_yield(C1, 2, 20).unwrap_err();
+        assert_eq!(err.kind, FailureKind::AbsentYield);
+        assert!(
+            err.expected.contains("cleared at step 5"),
+            "{}",
+            err.expected
+        );
+        m.insert(2, 21, 6);
+        assert_eq!(m.on_yield(C0, 2, 21), Ok(Allowed::Optional));
+        assert_eq!(m.on_end(C0), Ok(()));
+    }
+
+    #[test]
+    fn a_new_cursor_on_a_handle_starts_fresh() {
+        let mut m = model_with(&[1]);
+        m.cursor_new(C0, 1);
+        assert_eq!(m.on_yield(C0, 1, 10), Ok(Allowed::Required));
+        m.cursor_drop(C0);
+        m.cursor_new(C0, 2);
+        assert_eq!(m.on_yield(C0, 1, 10), Ok(Allowed::Required));
+        assert_eq!(m.on_end(C0), Ok(()));
+    }
+
+    #[test]
+    fn a_cursor_that_does_not_end_is_caught_past_its_incarnations() {
+        let mut m = model_with(&[1]);
+        m.cursor_new(C0, 1);
+        m.insert(2, 20, 2);
+        assert_eq!(m.on_yield(C0, 1, 10), Ok(Allowed::Required));
+        assert_eq!(m.on_yield(C0, 2, 20), Ok(Allowed::Optional));
+        // Both incarnations of its life are used up: any further yield breaks rule 1 or 2.
+        assert_eq!(
+            kind(m.on_yield(C0, 2, 20)),
+            Some(FailureKind::DuplicateYield)
+        );
+        assert_eq!(kind(m.on_yield(C0, 3, 30)), Some(FailureKind::AbsentYield));
+    }
+}

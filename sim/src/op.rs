@@ -1,0 +1,245 @@
+//! The operations a program applies to the map, one at a time.
+//!
+//! Every op stays meaningful wherever it lands in a program, so the shrinker may delete any op:
+//! stepping or dropping a cursor that does not exist is a no-op, creating a cursor on a handle in
+//! use replaces the old cursor, and growth controls do nothing when they cannot apply.
+
+use std::fmt;
+
+/// How many cursors a program can name at once: handles are `0..MAX_CURSORS`.
+pub const MAX_CURSORS: usize = 4;
+
+/// A small handle naming one of a program's cursors (`c0`..`c3` in traces).
+///
+/// Handles, not positions in a list, name cursors so that a program keeps its meaning when the
+/// shrinker deletes the ops that created other cursors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CursorId(u8);
+
+impl CursorId {
+    /// All handles, in order.
+    pub const ALL: [CursorId; MAX_CURSORS] = [CursorId(0), CursorId(1), CursorId(2), CursorId(3)];
+
+    /// The handle with this index, if it is below [`MAX_CURSORS`].
+    pub fn new(index: u8) -> Option<CursorId> {
+        (usize::from(index) < MAX_CURSORS).then_some(CursorId(index))
+    }
+
+    /// The handle's index, `0..MAX_CURSORS`.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+impl fmt::Display for CursorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "c{}", self.0)
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for CursorId {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        // Decoded into range rather than rejected, so every byte string is a valid program.
+        Ok(CursorId(u.int_in_range(0..=(MAX_CURSORS - 1) as u8)?))
+    }
+
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
+}
+
+/// One operation of a program. Keys and values are `u64`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Op {
+    /// `insert(key, value)`; the previous value must match the model's.
+    Insert {
+        /// The key.
+        key: u64,
+        /// The new value.
+        value: u64,
+    },
+    /// `remove(key)`; the removed value must match the model's.
+    Remove {
+        /// The key.
+        key: u64,
+    },
+    /// `get(key)`; the value must match the model's.
+    Get {
+        /// The key.
+        key: u64,
+    },
+    /// `clear()`: ends every incarnation.
+    Clear,
+    /// Create a cursor under this handle, dropping the one it named before, if any.
+    CursorNew {
+        /// The handle.
+        cursor: CursorId,
+    },
+    /// Advance the cursor up to `steps` times, checking every yield; stops early at its end.
+    /// A no-op when the handle names no cursor or the cursor has ended.
+    CursorStep {
+        /// The handle.
+        cursor: CursorId,
+        /// How many times to call `next`.
+        steps: u16,
+    },
+    /// Drop the cursor; a no-op when the handle names none.
+    CursorDrop {
+        /// The handle.
+        cursor: CursorId,
+    },
+    /// `force_grow()`: start a doubling growth unless one is under way. Skipped when the map
+    /// already has [`crate::exec::MAX_FORCED_BUCKETS`] buckets, so that no program exhausts memory.
+    ForceGrow,
+    /// `force_same_size_grow()`: start a same-size growth unless one is under way.
+    ForceSameSizeGrow,
+    /// `evacuate_step()`: evacuate one more old bucket; must report whether a growth was under way.
+    EvacuateStep,
+    /// `check_invariants()` now, whatever the audit interval.
+    Audit,
+}
+
+/// The kinds of [`Op`], for counting and weighting without the operands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OpKind {
+    /// [`Op::Insert`]
+    Insert,
+    /// [`Op::Remove`]
+    Remove,
+    /// [`Op::Get`]
+    Get,
+    /// [`Op::Clear`]
+    Clear,
+    /// [`Op::CursorNew`]
+    CursorNew,
+    /// [`Op::CursorStep`]
+    CursorStep,
+    /// [`Op::CursorDrop`]
+    CursorDrop,
+    /// [`Op::ForceGrow`]
+    ForceGrow,
+    /// [`Op::ForceSameSizeGrow`]
+    ForceSameSizeGrow,
+    /// [`Op::EvacuateStep`]
+    EvacuateStep,
+    /// [`Op::Audit`]
+    Audit,
+}
+
+impl OpKind {
+    /// Every kind, in declaration order (the order of [`OpKind::index`]).
+    pub const ALL: [OpKind; 11] = [
+        OpKind::Insert,
+        OpKind::Remove,
+        OpKind::Get,
+        OpKind::Clear,
+        OpKind::CursorNew,
+        OpKind::CursorStep,
+        OpKind::CursorDrop,
+        OpKind::ForceGrow,
+        OpKind::ForceSameSizeGrow,
+        OpKind::EvacuateStep,
+        OpKind::Audit,
+    ];
+
+    /// Position in [`OpKind::ALL`], for per-kind tables.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The op's name in traces (kebab case).
+    pub fn name(self) -> &'static str {
+        match self {
+            OpKind::Insert => "insert",
+            OpKind::Remove => "remove",
+            OpKind::Get => "get",
+            OpKind::Clear => "clear",
+            OpKind::CursorNew => "cursor-new",
+            OpKind::CursorStep => "cursor-step",
+            OpKind::CursorDrop => "cursor-drop",
+            OpKind::ForceGrow => "force-grow",
+            OpKind::ForceSameSizeGrow => "force-same-size-grow",
+            OpKind::EvacuateStep => "evacuate-step",
+            OpKind::Audit => "audit",
+        }
+    }
+
+    /// The kind named `name` in traces.
+    pub fn from_name(name: &str) -> Option<OpKind> {
+        OpKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl Op {
+    /// This op's kind.
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Op::Insert { .. } => OpKind::Insert,
+            Op::Remove { .. } => OpKind::Remove,
+            Op::Get { .. } => OpKind::Get,
+            Op::Clear => OpKind::Clear,
+            Op::CursorNew { .. } => OpKind::CursorNew,
+            Op::CursorStep { .. } => OpKind::CursorStep,
+            Op::CursorDrop { .. } => OpKind::CursorDrop,
+            Op::ForceGrow => OpKind::ForceGrow,
+            Op::ForceSameSizeGrow => OpKind::ForceSameSizeGrow,
+            Op::EvacuateStep => OpKind::EvacuateStep,
+            Op::Audit => OpKind::Audit,
+        }
+    }
+
+    /// The cursor this op names, if any.
+    pub fn cursor(&self) -> Option<CursorId> {
+        match *self {
+            Op::CursorNew { cursor }
+            | Op::CursorStep { cursor, .. }
+            | Op::CursorDrop { cursor } => Some(cursor),
+            _ => None,
+        }
+    }
+
+    /// The key this op names, if any.
+    pub fn key(&self) -> Option<u64> {
+        match *self {
+            Op::Insert { key, .. } | Op::Remove { key } | Op::Get { key } => Some(key),
+            _ => None,
+        }
+    }
+}
+
+/// The trace syntax: `insert 5 7`, `cursor-step c1 3`, `clear`.
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.kind().name();
+        match *self {
+            Op::Insert { key, value } => write!(f, "{name} {key} {value}"),
+            Op::Remove { key } | Op::Get { key } => write!(f, "{name} {key}"),
+            Op::CursorNew { cursor } | Op::CursorDrop { cursor } => write!(f, "{name} {cursor}"),
+            Op::CursorStep { cursor, steps } => write!(f, "{name} {cursor} {steps}"),
+            Op::Clear | Op::ForceGrow | Op::ForceSameSizeGrow | Op::EvacuateStep | Op::Audit => {
+                f.write_str(name)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_indexed_in_declaration_order() {
+        for (i, kind) in OpKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind.index(), i);
+            assert_eq!(OpKind::from_name(kind.name()), Some(kind));
+        }
+    }
+
+    #[test]
+    fn cursor_ids_are_bounded() {
+        assert_eq!(CursorId::new(3).map(CursorId::index), Some(3));
+        assert_eq!(CursorId::new(4), None);
+    }
+}

@@ -1,0 +1,316 @@
+//! Running many seeds: in parallel, with a deadline, yet with a result that depends only on the
+//! seeds.
+//!
+//! Workers take seeds in increasing order from a shared counter, so the seeds that ran always form
+//! a prefix of the (sharded) range. When a seed fails, no seed above it is started; every seed
+//! below it still runs, so the failure reported — the lowest failing seed — is the same for any
+//! number of jobs and any timing. Sums of statistics are order-independent.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use map_core::Fault;
+
+use crate::coverage::CoverageSummary;
+use crate::exec::{self, Failure, RunStats};
+use crate::gen;
+use crate::program::Program;
+use crate::trace;
+
+/// The program a seed stands for, with an optional fault injected.
+pub fn program_for(seed: u64, fault: Option<Fault>) -> Program {
+    let mut program = gen::generate(seed);
+    program.config.fault = fault;
+    program
+}
+
+/// Seeds `start..end`, keeping those whose offset from `start` is `shard` modulo `shards`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeedSet {
+    /// First seed of the range.
+    pub start: u64,
+    /// End of the range (exclusive).
+    pub end: u64,
+    /// Which shard this is, `0..shards`.
+    pub shard: u64,
+    /// How many shards the range is cut into (>= 1).
+    pub shards: u64,
+}
+
+impl SeedSet {
+    /// The whole range `start..end`.
+    pub fn range(start: u64, end: u64) -> Self {
+        SeedSet {
+            start,
+            end,
+            shard: 0,
+            shards: 1,
+        }
+    }
+
+    /// The `index`-th seed of the set, if there is one.
+    pub fn nth(&self, index: u64) -> Option<u64> {
+        let offset = index.checked_mul(self.shards)?.checked_add(self.shard)?;
+        self.start
+            .checked_add(offset)
+            .filter(|&seed| seed < self.end)
+    }
+
+    /// How many seeds the set holds.
+    pub fn len(&self) -> u64 {
+        let span = self.end.saturating_sub(self.start);
+        span / self.shards + u64::from(span % self.shards > self.shard)
+    }
+
+    /// Whether the set holds no seed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct Campaign {
+    /// The seeds.
+    pub seeds: SeedSet,
+    /// Worker threads (>= 1).
+    pub jobs: usize,
+    /// Stop starting new seeds after this long.
+    pub time_limit: Option<Duration>,
+    /// Fault injected into every program.
+    pub fault: Option<Fault>,
+    /// Run every seed twice and compare trace bytes and results.
+    pub check_determinism: bool,
+}
+
+/// A seed that failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedFailure {
+    /// The seed.
+    pub seed: u64,
+    /// Its program.
+    pub program: Program,
+    /// What went wrong.
+    pub problem: Problem,
+}
+
+/// How a seed failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// A check failed while running the program.
+    Check(Failure),
+    /// Two runs of the seed differed (only with `check_determinism`).
+    Nondeterministic(String),
+}
+
+/// What a campaign did.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Seeds that ran to completion.
+    pub seeds_run: u64,
+    /// Statistics summed over seeds that ran clean.
+    pub stats: RunStats,
+    /// Coverage over seeds that ran clean.
+    pub coverage: CoverageSummary,
+    /// The lowest failing seed, if any.
+    pub failure: Option<SeedFailure>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// Runs the campaign; `on_seed_done` is called after every seed (for a progress bar).
+pub fn run_campaign(campaign: &Campaign, on_seed_done: &(dyn Fn() + Sync)) -> Report {
+    let started = Instant::now();
+    let next = AtomicU64::new(0);
+    // The lowest failing seed's index so far: no index above it is started.
+    let lowest_failure = AtomicU64::new(u64::MAX);
+    let merged = Mutex::new(Report::default());
+
+    std::thread::scope(|scope| {
+        for _ in 0..campaign.jobs.max(1) {
+            scope.spawn(|| {
+                let mut local = Report::default();
+                loop {
+                    if campaign
+                        .time_limit
+                        .is_some_and(|limit| started.elapsed() >= limit)
+                    {
+                        break;
+                    }
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index > lowest_failure.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let Some(seed) = campaign.seeds.nth(index) else {
+                        break;
+                    };
+                    local.seeds_run += 1;
+                    match run_one(seed, campaign) {
+                        Ok(stats) => {
+                            local.stats.add(&stats);
+                            local.coverage.add(&stats.coverage);
+                        }
+                        Err(failure) => {
+                            lowest_failure.fetch_min(index, Ordering::Relaxed);
+                            keep_lowest(&mut local.failure, *failure);
+                        }
+                    }
+                    on_seed_done();
+                }
+                let mut merged = merged
+                    .lock()
+                    .expect("no worker panics while holding the lock");
+                merged.seeds_run += local.seeds_run;
+                merged.stats.add(&local.stats);
+                merge_coverage(&mut merged.coverage, &local.coverage);
+                if let Some(failure) = local.failure {
+                    keep_lowest(&mut merged.failure, failure);
+                }
+            });
+        }
+    });
+    let mut report = merged.into_inner().expect("workers finished");
+    report.elapsed = started.elapsed();
+    report
+}
+
+fn keep_lowest(slot: &mut Option<SeedFailure>, failure: SeedFailure) {
+    if slot.as_ref().map_or(true, |kept| failure.seed < kept.seed) {
+        *slot = Some(failure);
+    }
+}
+
+fn merge_coverage(into: &mut CoverageSummary, from: &CoverageSummary) {
+    into.runs += from.runs;
+    for (a, b) in into.runs_reaching.iter_mut().zip(from.runs_reaching) {
+        *a += b;
+    }
+    into.total.add(&from.total);
+}
+
+fn run_one(seed: u64, campaign: &Campaign) -> Result<RunStats, Box<SeedFailure>> {
+    let program = program_for(seed, campaign.fault);
+    let result = exec::run(&program);
+    if campaign.check_determinism {
+        if let Some(difference) = rerun_differs(seed, campaign.fault, &program, &result) {
+            let problem = Problem::Nondeterministic(difference);
+            return Err(Box::new(SeedFailure {
+                seed,
+                program,
+                problem,
+            }));
+        }
+    }
+    result.map_err(|failure| {
+        Box::new(SeedFailure {
+            seed,
+            program,
+            problem: Problem::Check(failure),
+        })
+    })
+}
+
+/// Generates and runs the seed again; describes the first difference from the first run.
+fn rerun_differs(
+    seed: u64,
+    fault: Option<Fault>,
+    program: &Program,
+    result: &Result<RunStats, Failure>,
+) -> Option<String> {
+    let again = program_for(seed, fault);
+    let (first, second) = (trace_hash(program), trace_hash(&again));
+    if first != second {
+        return Some(format!(
+            "trace hashes differ: {first:016x} then {second:016x}"
+        ));
+    }
+    let rerun = exec::run(&again);
+    if &rerun != result {
+        return Some(format!("results differ: {result:?} then {rerun:?}"));
+    }
+    None
+}
+
+/// FNV-1a of the program's trace text: equal hashes for byte-identical traces.
+pub fn trace_hash(program: &Program) -> u64 {
+    trace::print(program)
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+/// A fault found by searching seeds in order.
+#[derive(Clone, Debug)]
+pub struct Detection {
+    /// The first failing seed.
+    pub seed: u64,
+    /// Seeds run, the failing one included.
+    pub seeds_tried: u64,
+    /// Its program and failure.
+    pub program: Program,
+    /// The failure.
+    pub failure: Failure,
+    /// Time from the start of the search to the failure (generation and checking, one thread).
+    pub elapsed: Duration,
+}
+
+/// Runs seeds `0..budget` in order on one thread, with `fault` injected, until one fails.
+pub fn detect(fault: Option<Fault>, budget: u64) -> Option<Detection> {
+    let started = Instant::now();
+    (0..budget).find_map(|seed| {
+        let program = program_for(seed, fault);
+        let failure = exec::run(&program).err()?;
+        Some(Detection {
+            seed,
+            seeds_tried: seed + 1,
+            program,
+            failure,
+            elapsed: started.elapsed(),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_range() {
+        let shards: Vec<SeedSet> = (0..3)
+            .map(|shard| SeedSet {
+                start: 10,
+                end: 21,
+                shard,
+                shards: 3,
+            })
+            .collect();
+        let mut all: Vec<u64> = shards
+            .iter()
+            .flat_map(|s| (0..).map_while(|i| s.nth(i)).collect::<Vec<_>>())
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, (10..21).collect::<Vec<_>>());
+        assert_eq!(shards.iter().map(SeedSet::len).sum::<u64>(), 11);
+        assert_eq!(shards[0].len(), 4);
+        assert_eq!(shards[2].len(), 3);
+        assert!(SeedSet::range(5, 5).is_empty());
+    }
+
+    #[test]
+    fn a_campaign_does_not_depend_on_jobs() {
+        let campaign = |jobs| Campaign {
+            seeds: SeedSet::range(0, 12),
+            jobs,
+            time_limit: None,
+            fault: None,
+            check_determinism: true,
+        };
+        let one = run_campaign(&campaign(1), &|| {});
+        let three = run_campaign(&campaign(3), &|| {});
+        assert_eq!(one.failure, None);
+        assert_eq!(one.seeds_run, 12);
+        assert_eq!((one.stats, one.coverage), (three.stats, three.coverage));
+    }
+}

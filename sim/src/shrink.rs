@@ -1,0 +1,372 @@
+//! The shrinker: deterministic delta debugging of a failing program.
+//!
+//! A candidate (a smaller or simpler program) is kept only if it still fails with the same
+//! [`FailureKind`]. Passes, repeated until none makes progress:
+//! 1. cut everything after the failing op;
+//! 2. remove chunks of ops, halving the chunk size down to single ops;
+//! 3. remove a cursor with all its ops, and a key with all its ops;
+//! 4. lower keys (within their hash class under a colliding hasher), renumber and zero values,
+//!    lower cursor step counts;
+//! 5. simplify the config: seeded hasher, zero seeds, capacity 0, audit after every op.
+//!
+//! Every candidate is judged by running it, so the result depends only on the input program.
+
+use std::collections::BTreeSet;
+
+use crate::exec::{self, Failure, FailureKind};
+use crate::op::{CursorId, Op};
+use crate::program::{HasherMode, Program};
+
+/// How many candidate runs one shrink may spend; plenty for generated programs.
+pub const MAX_RUNS: usize = 20_000;
+
+/// A shrunk program and its failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shrunk {
+    /// The smallest failing program found.
+    pub program: Program,
+    /// Its failure (same kind as the original's).
+    pub failure: Failure,
+    /// Ops before shrinking.
+    pub before_len: usize,
+    /// Ops after shrinking.
+    pub after_len: usize,
+    /// Candidate programs run.
+    pub runs: usize,
+}
+
+/// Shrinks `program`, which fails with `failure`, to a smaller program failing the same way.
+pub fn shrink(program: &Program, failure: &Failure) -> Shrunk {
+    let mut s = Shrinker {
+        kind: failure.kind,
+        best: program.clone(),
+        failure: failure.clone(),
+        runs: 0,
+    };
+    s.cut_after_failure();
+    s.run_passes();
+    s.try_other_configs();
+    Shrunk {
+        before_len: program.ops.len(),
+        after_len: s.best.ops.len(),
+        program: s.best,
+        failure: s.failure,
+        runs: s.runs,
+    }
+}
+
+struct Shrinker {
+    kind: FailureKind,
+    best: Program,
+    failure: Failure,
+    runs: usize,
+}
+
+impl Shrinker {
+    /// Runs every pass until none makes progress.
+    fn run_passes(&mut self) {
+        loop {
+            let before = self.best.clone();
+            self.remove_chunks();
+            self.remove_cursors();
+            self.remove_keys();
+            self.lower_keys();
+            self.lower_values();
+            self.lower_steps();
+            self.simplify_config();
+            if self.best == before || self.out_of_runs() {
+                break;
+            }
+        }
+    }
+
+    /// Some ops only build a state that a config or a forced growth reaches directly: a bigger
+    /// initial capacity replaces the inserts that grow the map, a colliding hasher the keys that
+    /// fill one bucket, a `force-grow` the inserts that push the map over its load factor. Each
+    /// such config (and pair of them), with and without a `force-grow` inserted before each op, is
+    /// tried and shrunk under, and kept if that ends shorter.
+    fn try_other_configs(&mut self) {
+        const MIN_LEN: usize = 4;
+        let capacities = [None, Some(16), Some(64)];
+        let hashers = [
+            None,
+            Some(HasherMode::Constant),
+            Some(HasherMode::CollideLowBits),
+            Some(HasherMode::CollideTophash),
+        ];
+        for grow_at in std::iter::once(None).chain((0..self.best.ops.len()).map(Some)) {
+            for capacity in capacities {
+                for hasher in hashers {
+                    if self.best.ops.len() < MIN_LEN || self.out_of_runs() {
+                        return;
+                    }
+                    let mut candidate = self.best.clone();
+                    if let Some(capacity) = capacity {
+                        candidate.config.initial_capacity = capacity;
+                    }
+                    if let Some(hasher) = hasher {
+                        candidate.config.hasher = hasher;
+                    }
+                    if let Some(at) = grow_at {
+                        if at >= candidate.ops.len() {
+                            continue;
+                        }
+                        candidate.ops.insert(at, Op::ForceGrow);
+                    }
+                    self.shrink_from(candidate);
+                }
+            }
+        }
+    }
+
+    /// Shrinks from `start` (if it fails the same way) and keeps the result if it is shorter.
+    fn shrink_from(&mut self, start: Program) {
+        let mut other = Shrinker {
+            kind: self.kind,
+            best: self.best.clone(),
+            failure: self.failure.clone(),
+            runs: self.runs,
+        };
+        if other.try_keep(start) {
+            other.run_passes();
+        }
+        self.runs = other.runs;
+        if other.best.ops.len() < self.best.ops.len() {
+            self.best = other.best;
+            self.failure = other.failure;
+        }
+    }
+
+    fn out_of_runs(&self) -> bool {
+        self.runs >= MAX_RUNS
+    }
+
+    /// Runs `candidate`; keeps it if it fails the same way. Returns whether it was kept.
+    fn try_keep(&mut self, candidate: Program) -> bool {
+        if self.out_of_runs() || candidate == self.best {
+            return false;
+        }
+        self.runs += 1;
+        match exec::run(&candidate) {
+            Err(failure) if failure.kind == self.kind => {
+                self.best = candidate;
+                self.failure = failure;
+                self.cut_after_failure();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Ops after the failing one never ran: drop them (the run is deterministic).
+    fn cut_after_failure(&mut self) {
+        self.best.ops.truncate(self.failure.step + 1);
+    }
+
+    fn with_ops(&self, ops: Vec<Op>) -> Program {
+        Program::new(self.best.config.clone(), ops)
+    }
+
+    fn remove_chunks(&mut self) {
+        let mut size = (self.best.ops.len() / 2).max(1);
+        loop {
+            // From the end, so that a removal does not move the ops still to be tried.
+            let mut end = self.best.ops.len();
+            while end > 0 && !self.out_of_runs() {
+                let start = end.saturating_sub(size);
+                let mut ops = self.best.ops.clone();
+                ops.drain(start..end);
+                self.try_keep(self.with_ops(ops));
+                end = start.min(self.best.ops.len());
+            }
+            if size == 1 {
+                break;
+            }
+            size /= 2;
+        }
+    }
+
+    fn remove_cursors(&mut self) {
+        for c in CursorId::ALL {
+            let ops: Vec<Op> = self
+                .best
+                .ops
+                .iter()
+                .copied()
+                .filter(|op| op.cursor() != Some(c))
+                .collect();
+            if ops.len() < self.best.ops.len() {
+                self.try_keep(self.with_ops(ops));
+            }
+        }
+    }
+
+    fn keys(&self) -> BTreeSet<u64> {
+        self.best.ops.iter().filter_map(Op::key).collect()
+    }
+
+    fn remove_keys(&mut self) {
+        for key in self.keys() {
+            let ops: Vec<Op> = self
+                .best
+                .ops
+                .iter()
+                .copied()
+                .filter(|op| op.key() != Some(key))
+                .collect();
+            self.try_keep(self.with_ops(ops));
+        }
+    }
+
+    /// Replaces each key by the smallest unused key of its hash class, if smaller.
+    fn lower_keys(&mut self) {
+        for key in self.keys() {
+            let used = self.keys();
+            let mode = self.best.config.hasher;
+            let Some(lower) = (0..key).find(|&k| !used.contains(&k) && mode.same_class(k, key))
+            else {
+                continue;
+            };
+            let ops = self
+                .best
+                .ops
+                .iter()
+                .map(|op| replace_key(*op, key, lower))
+                .collect();
+            self.try_keep(self.with_ops(ops));
+        }
+    }
+
+    /// Renumbers values 1, 2, ... in order of first use, then tries each insert's value at 0.
+    fn lower_values(&mut self) {
+        let mut seen: Vec<u64> = Vec::new();
+        let renumbered = self
+            .best
+            .ops
+            .iter()
+            .map(|op| match *op {
+                Op::Insert { key, value } => {
+                    let index = seen.iter().position(|&v| v == value).unwrap_or_else(|| {
+                        seen.push(value);
+                        seen.len() - 1
+                    });
+                    Op::Insert {
+                        key,
+                        value: index as u64 + 1,
+                    }
+                }
+                other => other,
+            })
+            .collect();
+        self.try_keep(self.with_ops(renumbered));
+        for i in 0..self.best.ops.len() {
+            if let Op::Insert { key, value } = self.best.ops[i] {
+                if value != 0 {
+                    let mut ops = self.best.ops.clone();
+                    ops[i] = Op::Insert { key, value: 0 };
+                    self.try_keep(self.with_ops(ops));
+                }
+            }
+        }
+    }
+
+    /// Binary-searches the fewest steps each cursor-step op needs.
+    fn lower_steps(&mut self) {
+        for i in 0..self.best.ops.len() {
+            let Some(Op::CursorStep { cursor, steps }) = self.best.ops.get(i).copied() else {
+                continue;
+            };
+            let (mut low, mut high) = (1, steps);
+            while low < high && !self.out_of_runs() {
+                let mid = low + (high - low) / 2;
+                let mut ops = self.best.ops.clone();
+                ops[i] = Op::CursorStep { cursor, steps: mid };
+                if self.try_keep(self.with_ops(ops)) {
+                    high = mid;
+                } else {
+                    low = mid + 1;
+                }
+                // A kept candidate may have been cut before op i.
+                if i >= self.best.ops.len() {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn simplify_config(&mut self) {
+        let edits: [fn(&mut Program); 5] = [
+            |p| p.config.hasher = HasherMode::Seeded,
+            |p| p.config.hasher_seed = 0,
+            |p| p.config.map_seed = 0,
+            |p| p.config.initial_capacity = 0,
+            |p| p.config.audit_every = 1,
+        ];
+        for edit in edits {
+            let mut candidate = self.best.clone();
+            edit(&mut candidate);
+            self.try_keep(candidate);
+        }
+    }
+}
+
+fn replace_key(op: Op, from: u64, to: u64) -> Op {
+    let swap = |k: u64| if k == from { to } else { k };
+    match op {
+        Op::Insert { key, value } => Op::Insert {
+            key: swap(key),
+            value,
+        },
+        Op::Remove { key } => Op::Remove { key: swap(key) },
+        Op::Get { key } => Op::Get { key: swap(key) },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gen::generate_with;
+    use crate::program::Config;
+
+    #[test]
+    fn a_clean_program_is_never_accepted_as_a_candidate() {
+        // A failure the map cannot produce: every candidate runs clean and is rejected.
+        let config = Config {
+            len: 40,
+            ..Config::default()
+        };
+        let program = generate_with(&config, 1);
+        let failure = Failure {
+            step: program.ops.len() - 1,
+            op: program.ops.last().copied(),
+            kind: FailureKind::Panic,
+            expected: String::new(),
+            found: String::new(),
+            diagram: String::new(),
+        };
+        let shrunk = shrink(&program, &failure);
+        assert_eq!(shrunk.program, program);
+        assert_eq!(shrunk.after_len, shrunk.before_len);
+        assert!(shrunk.runs > 0);
+    }
+
+    #[test]
+    fn keys_are_lowered_within_their_class() {
+        let config = Config {
+            hasher: HasherMode::CollideLowBits,
+            ..Config::default()
+        };
+        let p = Program::new(
+            config,
+            vec![Op::Insert { key: 13, value: 5 }, Op::Remove { key: 13 }],
+        );
+        let lowered: Vec<Op> = p.ops.iter().map(|op| replace_key(*op, 13, 1)).collect();
+        assert_eq!(
+            lowered,
+            vec![Op::Insert { key: 1, value: 5 }, Op::Remove { key: 1 }]
+        );
+        assert!(HasherMode::CollideLowBits.same_class(13, 1));
+        assert!(!HasherMode::CollideLowBits.same_class(13, 2));
+    }
+}

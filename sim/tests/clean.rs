@@ -1,0 +1,29 @@
+//! On the map without faults, a fixed range of seeds runs clean.
+
+use sim::runner::{run_campaign, Campaign, SeedSet};
+
+#[test]
+fn a_fixed_seed_range_runs_clean() {
+    let campaign = Campaign {
+        seeds: SeedSet::range(0, 300),
+        jobs: 2,
+        time_limit: None,
+        fault: None,
+        check_determinism: false,
+    };
+    let report = run_campaign(&campaign, &|| {});
+    if let Some(failure) = &report.failure {
+        panic!("seed {} failed: {:?}", failure.seed, failure.problem);
+    }
+    assert_eq!(report.seeds_run, 300);
+    // The range must reach every hard state, or it proves little.
+    for ((state, _), reached) in report
+        .coverage
+        .total
+        .entries()
+        .into_iter()
+        .zip(report.coverage.runs_reaching)
+    {
+        assert!(reached > 0, "no seed reached: {state}");
+    }
+}

@@ -1,0 +1,196 @@
+//! The `sim` binary: exit codes, messages, saved traces.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(args)
+        .output()
+        .expect("sim runs")
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited normally")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A fresh directory of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sim-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    for args in [&["--help"][..], &["run", "--help"], &["replay", "--help"]] {
+        let out = sim(args);
+        assert_eq!(code(&out), 0);
+        assert!(stdout(&out).contains("Exit codes:"), "{args:?}");
+    }
+}
+
+#[test]
+fn a_clean_run_prints_the_summary_and_exits_0() {
+    let out = sim(&[
+        "run",
+        "--seeds",
+        "0..20",
+        "--jobs",
+        "2",
+        "--check-determinism",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("seeds 0..20: 20 seeds ran"), "{text}");
+    assert!(text.contains("ops checked"), "{text}");
+    assert!(text.contains("state coverage"), "{text}");
+    assert!(text.contains("no failure found"), "{text}");
+}
+
+#[test]
+fn output_does_not_depend_on_jobs_or_shards_cover_the_range() {
+    let summary = |args: &[&str]| {
+        let out = sim(args);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        // Timing lines aside, the summary is a function of the seeds.
+        stdout(&out)
+            .lines()
+            .filter(|l| l.starts_with("  ") && !l.contains("ops/s"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        summary(&["run", "--seeds", "0..16", "--jobs", "1"]),
+        summary(&["run", "--seeds", "0..16", "--jobs", "3"])
+    );
+    let out = sim(&["run", "--seeds", "0..10", "--shard", "1/3"]);
+    assert!(
+        stdout(&out).contains("shard 1/3: 3 seeds ran"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_time_limit_stops_the_run_and_says_how_many_seeds_ran() {
+    let out = sim(&["run", "--time", "300ms", "--jobs", "1"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("seeds ran, stopped by --time"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn bad_usage_exits_2_with_a_message() {
+    let cases: [(&[&str], &str); 6] = [
+        (&["run", "--seeds", "5..3"], "is empty"),
+        (&["run", "--seeds", "banana"], "expected `A..B`"),
+        (&["run", "--fault", "gremlins"], "unknown fault `gremlins`"),
+        (&["run", "--frobnicate"], "--frobnicate"),
+        (&["run", "--shard", "3/3"], "expected `I/N`"),
+        (&["replay"], "required"),
+    ];
+    for (args, message) in cases {
+        let out = sim(args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_malformed_trace_exits_2_with_its_line() {
+    let dir = scratch("malformed");
+    let path = dir.join("bad.trace");
+    std::fs::write(&path, "sim-trace 1\nseed none\nmap-seed x\n").unwrap();
+    let out = sim(&["replay", path.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("line 3: expected `map-seed <u64>`"),
+        "{}",
+        stderr(&out)
+    );
+    let missing = sim(&["replay", dir.join("missing.trace").to_str().unwrap()]);
+    assert_eq!(code(&missing), 2);
+    assert!(stderr(&missing).contains("cannot read trace"));
+}
+
+#[test]
+fn replaying_a_seed_runs_its_program() {
+    let out = sim(&["replay", "--seed", "3", "--verbose"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("end: drain live cursors, audit"), "{text}");
+    assert!(text.contains("clean:"), "{text}");
+}
+
+#[cfg(not(feature = "faults"))]
+#[test]
+fn a_fault_needs_the_faults_feature() {
+    let out = sim(&["run", "--fault", "skip-check-bucket"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("`faults` feature"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[cfg(feature = "faults")]
+#[test]
+fn a_failure_is_shrunk_saved_printed_and_replays() {
+    let dir = scratch("failure");
+    let out = sim(&[
+        "run",
+        "--seeds",
+        "0..200",
+        "--fault",
+        "clear-keeps-cursors",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let text = stdout(&out);
+    for part in [
+        "failed",
+        "check:",
+        "expected:",
+        "found:",
+        "map at the failure:",
+        "shrunk from",
+        "replay with: cargo run",
+    ] {
+        assert!(text.contains(part), "{part:?} missing from:\n{text}");
+    }
+    let saved: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let name = saved[0].file_name().unwrap().to_str().unwrap().to_string();
+    assert!(
+        name.starts_with("seed-") && name.ends_with(".trace"),
+        "{name}"
+    );
+    let replay = sim(&["replay", saved[0].to_str().unwrap()]);
+    assert_eq!(code(&replay), 1);
+    assert!(
+        stdout(&replay).contains("absent entry yielded (rules 2, 7)"),
+        "{}",
+        stdout(&replay)
+    );
+    let shrink = sim(&["shrink", saved[0].to_str().unwrap()]);
+    assert_eq!(code(&shrink), 1);
+    assert!(dir.join(name.replace(".trace", ".shrunk.trace")).exists());
+}
