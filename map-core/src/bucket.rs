@@ -67,6 +67,24 @@ pub(crate) struct Bucket<K, V> {
     pub forward: [Forward; BUCKET_CNT],
 }
 
+/// A byte of ones, repeated: the low bit of every byte of a word.
+const LSB: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte of a word.
+const MSB: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each zero byte of `word`. Exact up to and including the lowest zero byte;
+/// bytes above it may be over-reported (a borrow ripples), so callers re-check those.
+#[inline]
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(LSB) & !word & MSB
+}
+
+/// The slot whose byte carries the high bit at `bit` (a bit index from [`zero_bytes`]).
+#[inline]
+pub(crate) fn slot_of_bit(bit: u32) -> usize {
+    (bit / 8) as usize
+}
+
 impl<K, V> Bucket<K, V> {
     pub fn new() -> Self {
         Bucket {
@@ -76,6 +94,36 @@ impl<K, V> Bucket<K, V> {
             #[cfg(feature = "faults")]
             forward: [Forward::default(); BUCKET_CNT],
         }
+    }
+
+    /// The slots a lookup of `top` must compare keys at, as high bits of a word (see
+    /// [`slot_of_bit`]; a reported slot may be a false positive, so re-check its tophash), and
+    /// whether the bucket holds an `emptyRest` that ends the chain's search. Only slots before
+    /// the first `emptyRest` are reported: exactly the slots Go's sequential scan in
+    /// `mapaccess` reaches, found with a few word operations instead of a loop.
+    #[inline]
+    pub fn candidates(&self, top: u8) -> (u64, bool) {
+        let word = u64::from_le_bytes(self.tophash);
+        let rest = zero_bytes(word);
+        let below_rest = if rest == 0 {
+            u64::MAX
+        } else {
+            (rest & rest.wrapping_neg()) - 1
+        };
+        (
+            zero_bytes(word ^ (LSB * u64::from(top))) & below_rest,
+            rest != 0,
+        )
+    }
+
+    /// The live slots (tophash at least `minTopHash`), bit `s` for slot `s`.
+    #[inline]
+    pub fn live_mask(&self) -> u8 {
+        let mut mask = 0u8;
+        for (slot, &top) in self.tophash.iter().enumerate() {
+            mask |= u8::from(top >= MIN_TOP_HASH) << slot;
+        }
+        mask
     }
 
     /// Whether this (old) bucket has been evacuated (Go's `evacuated`): the first slot's tophash
@@ -245,6 +293,57 @@ mod tests {
         let first = array.new_overflow(0, 1);
         array.buckets[first as usize].overflow = first;
         assert!(array.chain(0).count() <= array.buckets.len());
+    }
+
+    #[test]
+    fn candidates_match_a_sequential_scan() {
+        let mut state = 0x1234_5678_9abc_def0u64;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mut bucket: Bucket<u64, u64> = Bucket::new();
+            for slot in 0..BUCKET_CNT {
+                // Few distinct values, so matches, markers and emptyRest all show up.
+                bucket.tophash[slot] =
+                    [EMPTY_REST, EMPTY_ONE, 5, 6, 0x80, 0xff][((state >> (slot * 5)) % 6) as usize];
+            }
+            for top in [5u8, 6, 0x80, 0xff] {
+                let mut expected = Vec::new();
+                let mut ends = false;
+                for slot in 0..BUCKET_CNT {
+                    if bucket.tophash[slot] == EMPTY_REST {
+                        ends = true;
+                        break;
+                    }
+                    if bucket.tophash[slot] == top {
+                        expected.push(slot);
+                    }
+                }
+                let (mut bits, found_ends) = bucket.candidates(top);
+                let mut found = Vec::new();
+                while bits != 0 {
+                    let slot = slot_of_bit(bits.trailing_zeros());
+                    bits &= bits - 1;
+                    if bucket.tophash[slot] == top {
+                        found.push(slot);
+                    }
+                }
+                assert_eq!(
+                    (found, found_ends),
+                    (expected, ends),
+                    "tophash {:?} top {top}",
+                    bucket.tophash
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn live_mask_marks_real_tophashes() {
+        let mut bucket: Bucket<u64, u64> = Bucket::new();
+        bucket.tophash = [0, 1, 2, 3, 4, 5, 0x80, 0xff];
+        assert_eq!(bucket.live_mask(), 0b1110_0000);
     }
 
     #[test]

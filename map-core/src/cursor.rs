@@ -93,6 +93,16 @@ impl Walk {
         }
     }
 
+    /// The random start: main bucket and slot offset.
+    pub(crate) fn start(&self) -> (usize, usize) {
+        (self.start_bucket, self.offset)
+    }
+
+    /// Whether the walk has ended.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
+    }
+
     fn finish(&mut self) {
         self.finished = true;
         self.home_pin = None;
@@ -317,7 +327,7 @@ where
     /// If `map` is not the map this cursor came from (a clone of it counts as another map).
     pub fn next<'m, S: BuildHasher>(&mut self, map: &'m GoMap<K, V, S>) -> Option<(&'m K, &'m V)> {
         assert!(
-            Weak::ptr_eq(&self.map, &Arc::downgrade(&map.identity)),
+            std::ptr::eq(self.map.as_ptr(), Arc::as_ptr(&map.identity)),
             "map_core::Cursor::next called with a map the cursor did not come from"
         );
         self.stats.steps += 1;

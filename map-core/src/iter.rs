@@ -6,6 +6,7 @@ use std::hash::{BuildHasher, Hash};
 use std::iter::FusedIterator;
 use std::ops::Index;
 
+use crate::bucket::{Bucket, BucketArray, Slot, BUCKET_CNT, NO_OVERFLOW};
 use crate::cursor::{CursorStats, Walk};
 use crate::hash::os_seed;
 use crate::map::GoMap;
@@ -14,9 +15,65 @@ use crate::map::GoMap;
 /// would take. It borrows the map, so the map cannot change while it runs; use a cursor for that.
 pub struct Iter<'a, K, V, S> {
     map: &'a GoMap<K, V, S>,
-    walk: Walk,
-    stats: CursorStats,
+    order: Order<'a, K, V>,
     remaining: usize,
+}
+
+/// How an [`Iter`] walks: straight over the bucket array when no growth is under way (every
+/// entry is live where it sits), or the cursor's general walk during a growth.
+enum Order<'a, K, V> {
+    Flat(FlatWalk<'a, K, V>),
+    General(Walk, CursorStats),
+}
+
+/// The walk over one array with no growth under way, in the cursor's order: main buckets from
+/// the random start, each chain in order, slots rotated by the random offset.
+struct FlatWalk<'a, K, V> {
+    array: &'a BucketArray<K, V>,
+    bucket: &'a Bucket<K, V>,
+    /// Live slots of `bucket` not yet yielded, rotated so that bit `i` is slot `(i + offset) % 8`.
+    live: u8,
+    offset: usize,
+    /// The main bucket whose chain is being walked, and how many main buckets are left after it.
+    main: usize,
+    mains_left: usize,
+}
+
+impl<'a, K, V> FlatWalk<'a, K, V> {
+    fn new(array: &'a BucketArray<K, V>, start: usize, offset: usize) -> Self {
+        let bucket = &array.buckets[start];
+        FlatWalk {
+            array,
+            bucket,
+            live: bucket.live_mask().rotate_right(offset as u32),
+            offset,
+            main: start,
+            mains_left: array.main_buckets() - 1,
+        }
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<(&'a K, &'a V)> {
+        loop {
+            while self.live != 0 {
+                let slot = (self.live.trailing_zeros() as usize + self.offset) & (BUCKET_CNT - 1);
+                self.live &= self.live - 1;
+                if let Slot::Live(k, v) = &self.bucket.slots[slot] {
+                    return Some((k, v));
+                }
+            }
+            if self.bucket.overflow != NO_OVERFLOW {
+                self.bucket = &self.array.buckets[self.bucket.overflow as usize];
+            } else if self.mains_left > 0 {
+                self.mains_left -= 1;
+                self.main = (self.main + 1) & self.array.mask();
+                self.bucket = &self.array.buckets[self.main];
+            } else {
+                return None;
+            }
+            self.live = self.bucket.live_mask().rotate_right(self.offset as u32);
+        }
+    }
 }
 
 impl<'a, K, V, S> Iterator for Iter<'a, K, V, S>
@@ -26,10 +83,25 @@ where
 {
     type Item = (&'a K, &'a V);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let entry = self.walk.next(self.map, &mut self.stats)?;
-        self.remaining = self.remaining.saturating_sub(1);
-        Some(entry)
+        if self.remaining == 0 {
+            return None;
+        }
+        let entry = match &mut self.order {
+            Order::Flat(flat) => flat.next(),
+            Order::General(walk, stats) => walk.next(self.map, stats),
+        };
+        match entry {
+            Some(entry) => {
+                self.remaining -= 1;
+                Some(entry)
+            }
+            None => {
+                self.remaining = 0;
+                None
+            }
+        }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -67,10 +139,22 @@ where
     /// assert_eq!(keys, (0..10).collect::<Vec<_>>());
     /// ```
     pub fn iter(&self) -> Iter<'_, K, V, S> {
+        let walk = Walk::new(self);
+        let (start, offset) = walk.start();
+        // With a fault injected, the iterator takes the cursor's code path, so it shows the
+        // cursor's faults too.
+        #[cfg(feature = "faults")]
+        let general = self.is_growing() || walk.is_finished() || self.fault.is_some();
+        #[cfg(not(feature = "faults"))]
+        let general = self.is_growing() || walk.is_finished();
+        let order = if general {
+            Order::General(walk, CursorStats::default())
+        } else {
+            Order::Flat(FlatWalk::new(&self.buckets, start, offset))
+        };
         Iter {
             map: self,
-            walk: Walk::new(self),
-            stats: CursorStats::default(),
+            order,
             remaining: self.count,
         }
     }

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::bucket::{
-    is_empty, BucketArray, Slot, BUCKET_CNT, EMPTY_ONE, EMPTY_REST, MIN_TOP_HASH, NO_OVERFLOW,
+    is_empty, slot_of_bit, BucketArray, Slot, BUCKET_CNT, EMPTY_ONE, EMPTY_REST, MIN_TOP_HASH,
+    NO_OVERFLOW,
 };
 use crate::hash::{hash_seed_from, mix64, os_seed, DefaultHashBuilder, GOLDEN_GAMMA};
 #[cfg(feature = "faults")]
@@ -262,12 +263,11 @@ where
         let mut index = (hash as usize & array.mask()) as u32;
         loop {
             let bucket = &array.buckets[index as usize];
-            for slot in 0..BUCKET_CNT {
-                let t = bucket.tophash[slot];
-                if t != top {
-                    if t == EMPTY_REST {
-                        return None;
-                    }
+            let (mut candidates, ends_chain) = bucket.candidates(top);
+            while candidates != 0 {
+                let slot = slot_of_bit(candidates.trailing_zeros());
+                candidates &= candidates - 1;
+                if bucket.tophash[slot] != top {
                     continue;
                 }
                 if let Slot::Live(k, _) = &bucket.slots[slot] {
@@ -280,7 +280,7 @@ where
                     }
                 }
             }
-            if bucket.overflow == NO_OVERFLOW {
+            if ends_chain || bucket.overflow == NO_OVERFLOW {
                 return None;
             }
             index = bucket.overflow;

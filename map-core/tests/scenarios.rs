@@ -459,3 +459,30 @@ fn a_cursor_used_with_another_map_panics() {
     let mut cursor = a.cursor();
     cursor.next(&b);
 }
+
+#[test]
+fn iter_takes_the_order_a_cursor_takes() {
+    for n in [0u64, 1, 7, 100, 5000] {
+        let mut map = GoMap::with_seed(n + 11);
+        for k in 0..n {
+            map.insert(k, k);
+        }
+        for growing in [false, true] {
+            if growing {
+                map.force_grow();
+                map.evacuate_step();
+            }
+            // A clone continues the same random stream, so its cursor draws the start the
+            // original's iterator draws.
+            let mut twin = map.clone();
+            let by_iter: Vec<u64> = map.iter().map(|(k, _)| *k).collect();
+            let mut cursor = twin.cursor();
+            let mut by_cursor = Vec::new();
+            while let Some((k, _)) = cursor.next(&twin) {
+                by_cursor.push(*k);
+            }
+            assert_eq!(by_iter, by_cursor, "n = {n}, growing = {growing}");
+            assert_eq!(by_iter.len() as u64, n);
+        }
+    }
+}
