@@ -18,7 +18,7 @@
 //! the goals of the map: get-hit within 1.5x of std with the same hasher, insert within 2x,
 //! iteration within 1.5x.
 //!
-//! Run with `cargo bench -p map-core --bench map` (about four minutes on two cores);
+//! Run with `cargo bench -p map-core --bench map` (about three and a half minutes on two cores);
 //! `cargo bench -p map-core --bench map -- get_hit` runs a subset and tabulates only that subset.
 
 #[path = "map/report.rs"]
@@ -51,8 +51,9 @@ struct Size {
     /// Flat sampling for the large sizes: one batch of n operations already takes milliseconds, so
     /// criterion's linear ramp would only make the run longer.
     sampling: SamplingMode,
-    /// How many fresh maps an insert or remove sample prepares at once; large maps one at a time so
-    /// that memory stays bounded.
+    /// How many fresh maps an insert or remove sample prepares at once: about 100-400 KiB of them,
+    /// so that a batch neither starts on memory the cache has long evicted nor grows unbounded,
+    /// and large maps one at a time.
     batch: BatchSize,
 }
 
@@ -60,27 +61,27 @@ const SIZES: [Size; 4] = [
     Size {
         n: 8,
         label: "8",
-        samples: 20,
+        samples: 30,
         warm_up: Duration::from_millis(300),
-        measurement: Duration::from_secs(1),
+        measurement: Duration::from_secs(2),
         sampling: SamplingMode::Linear,
-        batch: BatchSize::SmallInput,
+        batch: BatchSize::NumIterations(256),
     },
     Size {
         n: 1 << 10,
         label: "1K",
-        samples: 20,
+        samples: 30,
         warm_up: Duration::from_millis(300),
-        measurement: Duration::from_secs(1),
+        measurement: Duration::from_secs(2),
         sampling: SamplingMode::Linear,
-        batch: BatchSize::SmallInput,
+        batch: BatchSize::NumIterations(8),
     },
     Size {
         n: 1 << 16,
         label: "64K",
         samples: 10,
         warm_up: Duration::from_millis(500),
-        measurement: Duration::from_millis(1500),
+        measurement: Duration::from_secs(2),
         sampling: SamplingMode::Flat,
         batch: BatchSize::PerIteration,
     },
@@ -384,19 +385,26 @@ fn bench_size(c: &mut Criterion, size: &Size, fx: &mut Fixture) {
     g.finish();
 }
 
-/// Mirrors criterion's own test detection (`cargo test --benches` runs the binary without
-/// `--bench`), so that a test run skips the large sizes and the table.
-fn is_benchmark_run() -> bool {
+/// How criterion will run, read from the flags it reads itself.
+struct RunMode {
+    /// `cargo test --benches` (the binary runs without `--bench`) or `--test`: every routine
+    /// runs once, to prove it works.
+    test: bool,
+    /// Whether this run writes estimates to tabulate (not a test, `--list` or `--profile-time`).
+    estimates: bool,
+}
+
+fn run_mode() -> RunMode {
     let args: Vec<String> = std::env::args().collect();
     let has = |flag: &str| args.iter().any(|a| a == flag);
-    has("--bench")
-        && !has("--test")
-        && !has("--list")
-        && !args.iter().any(|a| a.starts_with("--profile-time"))
+    let test = !has("--bench") || has("--test");
+    let estimates =
+        !test && !has("--list") && !args.iter().any(|a| a.starts_with("--profile-time"));
+    RunMode { test, estimates }
 }
 
 fn main() {
-    let benchmarking = is_benchmark_run();
+    let mode = run_mode();
     let started = SystemTime::now();
     let out_dir = report::criterion_dir();
     let mut c = Criterion::default()
@@ -406,11 +414,7 @@ fn main() {
         .configure_from_args();
 
     // A test run only proves every routine works; the small sizes do that in a fraction of the time.
-    let sizes = if benchmarking {
-        &SIZES[..]
-    } else {
-        &SIZES[..2]
-    };
+    let sizes = if mode.test { &SIZES[..2] } else { &SIZES[..] };
     let mut shapes = Vec::new();
     for size in sizes {
         let mut fx = Fixture::new(size.n);
@@ -419,7 +423,7 @@ fn main() {
     }
     c.final_summary();
 
-    if benchmarking {
+    if mode.estimates {
         let labels: Vec<(usize, &str)> = sizes.iter().map(|s| (s.n, s.label)).collect();
         report::print(&out_dir, started, &labels, &shapes);
     }

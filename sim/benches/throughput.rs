@@ -7,19 +7,23 @@
 //! - `sim`: `sim::gen::generate_with` draws each program from a seed, `sim::exec::run` runs it;
 //! - `sim_exec_only`: the same programs drawn beforehand, so only `exec::run` is timed;
 //! - `proptest_state_machine`: a `ReferenceStateMachine` + `StateMachineTest` pair (module
-//!   `machine`) run by proptest's `TestRunner`, `PROGRAMS` cases of `LEN` transitions.
+//!   `machine`) run by proptest's `TestRunner`: `PROGRAMS` cases of `TRANSITIONS` transitions, a
+//!   transition being one draw of the generator (one op, or a burst of inserts).
 //!
-//! Both sides use the same map type and seeds, the same reference (`sim::model::Model`), the same
-//! op mix and key choices, and the same checks: each result and `len()` against the model after
-//! every op, `check_invariants` every `audit_every`-th op and at the end. The workload runs twice:
-//! auditing after every op (the simulator's default config), and auditing only at the end, which
-//! leaves the per-op model comparison and shows the drivers' own cost.
+//! Both sides use the same map type, hasher and map seed, the same reference
+//! (`sim::model::Model`), the same op mix, bursts and key choices, and the same checks: each
+//! result and `len()` against the model after every op, `check_invariants` every
+//! `audit_every`-th op and at the end. The workload runs twice: auditing after every op (the
+//! simulator's default config), and auditing only at the end, which leaves the per-op model
+//! comparison and shows the drivers' own cost.
 //!
-//! proptest's time includes what it does for every case even when nothing fails: building a
-//! boxed strategy and a value tree for every transition (kept for shrinking), applying the
-//! reference twice (once while generating, once while testing), copying the transition list out
-//! of the value tree, and running the case under `catch_unwind`. The simulator's time includes
-//! its generator (ChaCha8) and executor; neither side shrinks, because nothing fails.
+//! proptest's time includes what it does for every case even when nothing fails: a value tree
+//! for every transition (kept so that a failure could be shrunk), the reference applied twice
+//! (once while generating, once while testing), the reference state moved by value through every
+//! step, the transition list copied out of the value tree, and the case run under
+//! `catch_unwind`. The transition strategy is built once and shared, the cheapest way proptest
+//! allows. The simulator's time includes its generator (ChaCha8) and executor. Neither side
+//! shrinks, because nothing fails.
 //!
 //! `default_workload` runs the programs of `sim::gen::generate(seed)` (cursors, forced growth,
 //! colliding hashers, the generator's audit intervals) for a fixed seed range.
@@ -32,12 +36,12 @@ mod estimates;
 #[path = "throughput/machine.rs"]
 mod machine;
 
+use std::cell::{Cell, RefCell};
 use std::ops::Range;
 use std::time::{Duration, SystemTime};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 use sim::exec::RunStats;
@@ -52,10 +56,10 @@ use machine::{PlainReference, PlainTest};
 mod workload {
     /// Keys are drawn from `0..KEY_SPACE`.
     pub const KEY_SPACE: u64 = 1024;
-    /// Ops per program (one proptest case = one program).
+    /// Ops per simulator program.
     pub const LEN: u32 = 1000;
-    /// Programs per measured iteration.
-    pub const PROGRAMS: u64 = 4;
+    /// Programs (proptest: cases) per measured iteration.
+    pub const PROGRAMS: u64 = 16;
     pub const HASHER_SEED: u64 = 0x5EED;
     pub const MAP_SEED: u64 = 0x3A9;
     /// Seeds of the simulator's programs: `SEED_BASE..SEED_BASE + PROGRAMS`.
@@ -67,13 +71,10 @@ mod workload {
     pub const GET: u16 = 4;
     pub const CLEAR: u16 = 1;
 
-    /// The simulator's generator turns an insert draw into a burst of 2..=16 inserts 15% of the
-    /// time: 0.85 * 1 + 0.15 * 9 = 2.2 inserts per draw. proptest draws one op per transition, so
-    /// its weights carry the realized mix: everything times 5, inserts times 5 * 2.2 = 11.
-    pub const PROPTEST_INSERT_WEIGHT: u32 = INSERT as u32 * 11;
-    pub const PROPTEST_REMOVE_WEIGHT: u32 = REMOVE as u32 * 5;
-    pub const PROPTEST_GET_WEIGHT: u32 = GET as u32 * 5;
-    pub const PROPTEST_CLEAR_WEIGHT: u32 = CLEAR as u32 * 5;
+    /// Transitions per proptest case. A transition is one draw of the generator (an insert draw
+    /// is a burst), 1.6 ops on average (half the draws are inserts, of 2.2 inserts on average),
+    /// so a case applies about `LEN` ops; the ops actually applied are counted.
+    pub const TRANSITIONS: usize = 625;
 }
 
 /// Seeds of the default workload, run in each measured iteration.
@@ -138,18 +139,34 @@ fn proptest_runner(config: &ProptestConfig) -> TestRunner {
     )
 }
 
-/// Generates and runs `PROGRAMS` proptest cases of `LEN` transitions; returns the ops applied.
-fn run_proptest<const AUDIT_EVERY: u32>(config: &ProptestConfig) -> u64 {
-    let len = workload::LEN as usize;
-    let strategy = PlainReference::sequential_strategy(len..=len);
+/// Generates and runs `PROGRAMS` proptest cases of `TRANSITIONS` transitions; returns the ops
+/// applied. `observe`, when given, also replays each case's reference to record its mix (outside
+/// the measured runs).
+fn run_proptest<const AUDIT_EVERY: u32>(
+    config: &ProptestConfig,
+    observe: Option<&RefCell<Mix>>,
+) -> u64 {
+    let n = workload::TRANSITIONS;
+    let strategy = PlainReference::sequential_strategy(n..=n);
+    let ops = Cell::new(0u64);
     let result = proptest_runner(config).run(&strategy, |(initial, transitions, seen)| {
+        ops.set(ops.get() + transitions.iter().map(|t| t.ops() as u64).sum::<u64>());
+        if let Some(mix) = observe {
+            let mut state = initial.clone();
+            for transition in &transitions {
+                state = PlainReference::apply(state, transition);
+                for &(op, result, len) in &state.last {
+                    mix.borrow_mut().add(op, result, len);
+                }
+            }
+        }
         PlainTest::<AUDIT_EVERY>::test_sequential(config.clone(), initial, transitions, seen);
         Ok(())
     });
     if let Err(e) = result {
         panic!("the proptest-state-machine run failed: {e}");
     }
-    workload::PROGRAMS * u64::from(workload::LEN)
+    ops.get()
 }
 
 /// Op mix, hit rates and map size of a workload, to show both sides run the same one.
@@ -193,15 +210,9 @@ impl Mix {
     }
 }
 
-fn sim_mix(config: &Config) -> Mix {
+fn sim_mix(programs: &[Program]) -> Mix {
     let mut mix = Mix::default();
-    for seed in sim_seeds() {
-        let program = gen::generate_with(config, seed);
-        assert_eq!(
-            program.ops.len(),
-            workload::LEN as usize,
-            "seed {seed}: wrong program length"
-        );
+    for program in programs {
         let mut model = Model::new();
         for (step, &op) in program.ops.iter().enumerate() {
             let result = match op {
@@ -212,7 +223,10 @@ fn sim_mix(config: &Config) -> Mix {
                     model.clear(step);
                     None
                 }
-                other => panic!("seed {seed}: the plain workload drew `{other}`"),
+                other => panic!(
+                    "{:?}: the plain workload drew `{other}`",
+                    program.config.seed
+                ),
             };
             mix.add(op, result, model.len());
         }
@@ -220,57 +234,57 @@ fn sim_mix(config: &Config) -> Mix {
     mix
 }
 
-fn proptest_mix(config: &ProptestConfig) -> Mix {
-    let len = workload::LEN as usize;
-    let strategy = PlainReference::sequential_strategy(len..=len);
-    let mut runner = proptest_runner(config);
-    let mut mix = Mix::default();
-    for _ in 0..workload::PROGRAMS {
-        let (mut state, transitions, _) = strategy
-            .new_tree(&mut runner)
-            .expect("no rejects")
-            .current();
-        for transition in &transitions {
-            state = PlainReference::apply(state, transition);
-            let (op, result) = state.last.expect("apply records the resolved op");
-            mix.add(op, result, state.model_len());
-        }
-    }
-    mix
-}
-
+/// Flat sampling: one iteration already takes milliseconds. 20 samples, so that the median
+/// holds up on a machine shared with other work.
 fn configure(g: &mut BenchmarkGroup<WallTime>, ops: u64, measurement: Duration) {
-    g.sample_size(10)
+    g.sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(measurement)
         .sampling_mode(SamplingMode::Flat)
         .throughput(Throughput::Elements(ops));
 }
 
+/// Ops per measured iteration of each side, and the mixes they drew.
+struct PlainRun {
+    sim_ops: u64,
+    proptest_ops: u64,
+    sim_mix: Mix,
+    proptest_mix: Mix,
+}
+
 fn bench_plain<const AUDIT_EVERY: u32>(
     c: &mut Criterion,
     group: &str,
     prop_config: &ProptestConfig,
-) {
+) -> PlainRun {
     let config = plain_config(AUDIT_EVERY);
-    let ops = workload::PROGRAMS * u64::from(workload::LEN);
-    // Every side must run clean and apply exactly the ops the throughput counts.
-    assert_eq!(run_sim(&config), ops);
-    assert_eq!(run_proptest::<AUDIT_EVERY>(prop_config), ops);
+    // Every side must run clean, and the same ops every time (the throughput counts them).
+    let sim_ops = run_sim(&config);
+    assert_eq!(sim_ops, workload::PROGRAMS * u64::from(workload::LEN));
+    let proptest_mix = RefCell::new(Mix::default());
+    let proptest_ops = run_proptest::<AUDIT_EVERY>(prop_config, Some(&proptest_mix));
+    assert_eq!(run_proptest::<AUDIT_EVERY>(prop_config, None), proptest_ops);
     let programs: Vec<Program> = sim_seeds()
         .map(|seed| gen::generate_with(&config, seed))
         .collect();
 
     let mut g = c.benchmark_group(group);
-    configure(&mut g, ops, Duration::from_secs(3));
+    configure(&mut g, sim_ops, Duration::from_secs(4));
     g.bench_function(estimates::SIM, |b| b.iter(|| run_sim(&config)));
     g.bench_function(estimates::SIM_EXEC_ONLY, |b| {
         b.iter(|| programs.iter().map(|p| run_clean(p).ops).sum::<u64>())
     });
+    g.throughput(Throughput::Elements(proptest_ops));
     g.bench_function(estimates::PROPTEST, |b| {
-        b.iter(|| run_proptest::<AUDIT_EVERY>(prop_config))
+        b.iter(|| run_proptest::<AUDIT_EVERY>(prop_config, None))
     });
     g.finish();
+    PlainRun {
+        sim_ops,
+        proptest_ops,
+        sim_mix: sim_mix(&programs),
+        proptest_mix: proptest_mix.into_inner(),
+    }
 }
 
 /// Runs the default workload's seeds; returns the stats summed over them.
@@ -313,24 +327,45 @@ fn main() {
         .configure_from_args();
 
     let prop_config = proptest_config();
-    let sim_side = sim_mix(&plain_config(AUDIT_EVERY_OP));
-    let proptest_side = proptest_mix(&prop_config);
-
-    bench_plain::<AUDIT_EVERY_OP>(&mut c, estimates::PLAIN_AUDIT_EVERY_OP, &prop_config);
-    bench_plain::<AUDIT_AT_END>(&mut c, estimates::PLAIN_AUDIT_AT_END, &prop_config);
+    let every_op =
+        bench_plain::<AUDIT_EVERY_OP>(&mut c, estimates::PLAIN_AUDIT_EVERY_OP, &prop_config);
+    let at_end = bench_plain::<AUDIT_AT_END>(&mut c, estimates::PLAIN_AUDIT_AT_END, &prop_config);
     let default_stats = bench_default(&mut c);
     c.final_summary();
 
     if benchmarking {
+        // Both audit variants run the same programs and cases: one mix describes both.
         println!();
         println!(
-            "Plain-op workload, as drawn ({} programs of {} ops, keys 0..{}):",
-            workload::PROGRAMS,
-            workload::LEN,
+            "Plain-op workload as drawn (keys 0..{}):",
             workload::KEY_SPACE
         );
-        println!("  sim:      {}", sim_side.describe());
-        println!("  proptest: {}", proptest_side.describe());
-        estimates::print(&out_dir, started, &default_stats, DEFAULT_SEEDS);
+        println!(
+            "  sim:      {} programs of {} ops; {}",
+            workload::PROGRAMS,
+            workload::LEN,
+            every_op.sim_mix.describe()
+        );
+        println!(
+            "  proptest: {} cases of {} transitions; {}",
+            workload::PROGRAMS,
+            workload::TRANSITIONS,
+            every_op.proptest_mix.describe()
+        );
+        let rows = [
+            estimates::PlainRow {
+                group: estimates::PLAIN_AUDIT_EVERY_OP,
+                checks: "result + len after every op, check_invariants after every op",
+                sim_ops: every_op.sim_ops,
+                proptest_ops: every_op.proptest_ops,
+            },
+            estimates::PlainRow {
+                group: estimates::PLAIN_AUDIT_AT_END,
+                checks: "result + len after every op, check_invariants at the end",
+                sim_ops: at_end.sim_ops,
+                proptest_ops: at_end.proptest_ops,
+            },
+        ];
+        estimates::print(&out_dir, started, &rows, &default_stats, DEFAULT_SEEDS);
     }
 }

@@ -206,18 +206,19 @@ impl<'a> Executor<'a> {
                 }
                 self.map.clear();
                 self.model.clear(step);
-                self.log_op(op, "len 0");
+                self.log_op(op, || "len 0".into());
                 Ok(())
             }
             Op::CursorNew { cursor } => {
                 self.retire_cursor(cursor);
                 self.cursors[cursor.index()] = Some(self.map.cursor());
                 self.model.cursor_new(cursor, step);
-                self.log_op(op, &format!("owes {} entries", self.model.len()));
+                let owed = self.model.len();
+                self.log_op(op, || format!("owes {owed} entries"));
                 Ok(())
             }
             Op::CursorStep { cursor, steps } => {
-                self.log_op(op, "");
+                self.log_op(op, String::new);
                 if self.model.is_active(cursor) {
                     self.step_cursor(cursor, u64::from(steps))?;
                 }
@@ -225,25 +226,27 @@ impl<'a> Executor<'a> {
             }
             Op::CursorDrop { cursor } => {
                 self.retire_cursor(cursor);
-                self.log_op(op, "");
+                self.log_op(op, String::new);
                 Ok(())
             }
             Op::ForceGrow => {
                 if self.map.stats().buckets < MAX_FORCED_BUCKETS {
                     self.map.force_grow();
                 }
-                self.log_op(op, &format!("growing: {}", self.map.is_growing()));
+                let growing = self.map.is_growing();
+                self.log_op(op, || format!("growing: {growing}"));
                 Ok(())
             }
             Op::ForceSameSizeGrow => {
                 self.map.force_same_size_grow();
-                self.log_op(op, &format!("growing: {}", self.map.is_growing()));
+                let growing = self.map.is_growing();
+                self.log_op(op, || format!("growing: {growing}"));
                 Ok(())
             }
             Op::EvacuateStep => {
                 let was_growing = self.map.is_growing();
                 let evacuated = self.map.evacuate_step();
-                self.log_op(op, &format!("model: {was_growing} | map: {evacuated}"));
+                self.log_op(op, || format!("model: {was_growing} | map: {evacuated}"));
                 if evacuated == was_growing {
                     Ok(())
                 } else {
@@ -257,7 +260,7 @@ impl<'a> Executor<'a> {
                 }
             }
             Op::Audit => {
-                self.log_op(op, "");
+                self.log_op(op, String::new);
                 Ok(())
             }
         }
@@ -269,7 +272,7 @@ impl<'a> Executor<'a> {
         expected: Option<u64>,
         found: Option<u64>,
     ) -> Result<(), Violation> {
-        self.log_op(op, &format!("model: {expected:?} | map: {found:?}"));
+        self.log_op(op, || format!("model: {expected:?} | map: {found:?}"));
         if expected == found {
             Ok(())
         } else {
@@ -410,10 +413,13 @@ impl<'a> Executor<'a> {
         }
     }
 
-    fn log_op(&mut self, op: &Op, outcome: &str) {
+    /// Logs one op's line; `outcome` is only formatted when a log is attached, since the
+    /// executor's hot loop runs without one.
+    fn log_op(&mut self, op: &Op, outcome: impl FnOnce() -> String) {
         if self.log.is_none() {
             return;
         }
+        let outcome = outcome();
         let step = self.step;
         let s = self.map.stats();
         let growth = if s.growing {

@@ -115,7 +115,7 @@ fn cell_goal(goal: Option<f64>, ratio: Option<f64>) -> String {
         (None, _) => "-".to_string(),
         (Some(goal), None) => format!("<= {goal:.1}x: not measured"),
         (Some(goal), Some(r)) if r <= goal => format!("<= {goal:.1}x: met"),
-        (Some(goal), Some(r)) => format!("<= {goal:.1}x: MISSED by {:.2}x", r - goal),
+        (Some(goal), Some(r)) => format!("<= {goal:.1}x: MISSED, needs {:.2}x faster", r / goal),
     }
 }
 

@@ -18,35 +18,41 @@ use sim::program::HasherMode;
 
 use crate::workload;
 
-/// How a transition chooses its key. Present and recently removed keys are named by an `Index`
-/// into the reference's lists and resolved when the transition is applied: a strategy that
-/// selected from those lists directly would have to copy them at every step.
+/// How a transition chooses its key, as the simulator's generator does: a present key or a
+/// recently removed one when there is one, else the uniform key drawn alongside. The list entry
+/// is named by an `Index` and resolved when the transition is applied: a strategy that selected
+/// from the lists directly would have to copy them at every step.
 #[derive(Clone, Debug)]
 pub enum Pick {
     /// Uniform over the key space.
     Any(u64),
-    /// One of the present keys.
-    Present(Index),
-    /// One of the last 16 removed or cleared keys (a re-insert).
-    Removed(Index),
+    /// One of the present keys; the uniform key when none is present.
+    Present(Index, u64),
+    /// One of the last 16 removed or cleared keys (a re-insert); the uniform key when there is none.
+    Removed(Index, u64),
 }
 
-/// One plain op, before its key is resolved.
+/// One transition: a plain op, or a burst of inserts, before its keys are resolved.
 #[derive(Clone, Debug)]
 pub enum PlainOp {
-    /// `insert(key, value)`.
-    Insert {
-        /// The key.
-        key: Pick,
-        /// The value.
-        value: u64,
-    },
+    /// `insert(key, value)` for each pair, in order: the generator draws inserts in bursts.
+    Insert(Vec<(Pick, u64)>),
     /// `remove(key)`.
     Remove(Pick),
     /// `get(key)`.
     Get(Pick),
     /// `clear()`.
     Clear,
+}
+
+impl PlainOp {
+    /// How many map ops this transition applies.
+    pub fn ops(&self) -> usize {
+        match self {
+            PlainOp::Insert(burst) => burst.len(),
+            _ => 1,
+        }
+    }
 }
 
 /// The reference state: `sim`'s model plus the key lists the generator keeps to aim ops.
@@ -57,29 +63,24 @@ pub struct Reference {
     present: Vec<u64>,
     position: BTreeMap<u64, usize>,
     removed: Vec<u64>,
-    /// The last transition resolved to a concrete op, and the model's result for it.
-    pub last: Option<(Op, Option<u64>)>,
+    /// The last transition resolved to concrete ops, each with the model's result and `len()`
+    /// after it.
+    pub last: Vec<(Op, Option<u64>, usize)>,
 }
 
 impl Reference {
-    /// The number of keys present in the model.
-    pub fn model_len(&self) -> usize {
-        self.model.len()
+    fn record(&mut self, op: Op, expected: Option<u64>) {
+        self.last.push((op, expected, self.model.len()));
+        self.step += 1;
     }
 
     fn resolve(&self, pick: &Pick) -> u64 {
-        match pick {
-            Pick::Any(key) => *key,
-            Pick::Present(ix) => self.present[ix.index(self.present.len())],
-            Pick::Removed(ix) => self.removed[ix.index(self.removed.len())],
-        }
-    }
-
-    fn can_resolve(&self, pick: &Pick) -> bool {
-        match pick {
-            Pick::Any(_) => true,
-            Pick::Present(_) => !self.present.is_empty(),
-            Pick::Removed(_) => !self.removed.is_empty(),
+        match *pick {
+            Pick::Any(key) => key,
+            Pick::Present(_, key) if self.present.is_empty() => key,
+            Pick::Present(ix, _) => self.present[ix.index(self.present.len())],
+            Pick::Removed(_, key) if self.removed.is_empty() => key,
+            Pick::Removed(ix, _) => self.removed[ix.index(self.removed.len())],
         }
     }
 
@@ -119,14 +120,31 @@ impl Reference {
     }
 }
 
-/// `Present` with weight `present`, `Any` with weight `uniform`; only `Any` when nothing is present.
-fn present_or_any(state: &Reference, present: u32, uniform: u32) -> BoxedStrategy<Pick> {
-    let any_key = (0..workload::KEY_SPACE).prop_map(Pick::Any);
-    if state.present.is_empty() {
-        any_key.boxed()
-    } else {
-        prop_oneof![present => any::<Index>().prop_map(Pick::Present), uniform => any_key].boxed()
-    }
+/// A list key (`list`) with weight `from_list`, else a uniform key with weight `uniform`.
+fn pick(from_list: u32, uniform: u32, list: fn(Index, u64) -> Pick) -> BoxedStrategy<Pick> {
+    let key = 0..workload::KEY_SPACE;
+    prop_oneof![
+        from_list => (any::<Index>(), key.clone()).prop_map(move |(ix, k)| list(ix, k)),
+        uniform => key.prop_map(Pick::Any),
+    ]
+    .boxed()
+}
+
+/// The generator's draws: an insert is a burst of 2..=16 inserts 15% of the time; inserts re-use
+/// a recently removed key 1 time in 4, removes aim at a present key 4 times in 5, gets 1 time in 2.
+fn transition_strategy() -> BoxedStrategy<PlainOp> {
+    let insert = (pick(1, 3, Pick::Removed), any::<u64>());
+    let burst = prop_oneof![
+        85 => insert.clone().prop_map(|one| vec![one]),
+        15 => proptest::collection::vec(insert, 2..=16),
+    ];
+    prop_oneof![
+        u32::from(workload::INSERT) => burst.prop_map(PlainOp::Insert),
+        u32::from(workload::REMOVE) => pick(4, 1, Pick::Present).prop_map(PlainOp::Remove),
+        u32::from(workload::GET) => pick(1, 1, Pick::Present).prop_map(PlainOp::Get),
+        u32::from(workload::CLEAR) => Just(PlainOp::Clear),
+    ]
+    .boxed()
 }
 
 /// The reference state machine of the plain-op workload.
@@ -140,63 +158,43 @@ impl ReferenceStateMachine for PlainReference {
         Just(Reference::default()).boxed()
     }
 
-    fn transitions(state: &Reference) -> BoxedStrategy<PlainOp> {
-        // The generator's key choices: inserts re-use a recently removed key 1 time in 4, removes
-        // aim at a present key 4 times in 5, gets 1 time in 2.
-        let any_key = (0..workload::KEY_SPACE).prop_map(Pick::Any);
-        let insert_key = if state.removed.is_empty() {
-            any_key.boxed()
-        } else {
-            prop_oneof![3 => any_key, 1 => any::<Index>().prop_map(Pick::Removed)].boxed()
-        };
-        prop_oneof![
-            workload::PROPTEST_INSERT_WEIGHT => (insert_key, any::<u64>())
-                .prop_map(|(key, value)| PlainOp::Insert { key, value }),
-            workload::PROPTEST_REMOVE_WEIGHT => present_or_any(state, 4, 1).prop_map(PlainOp::Remove),
-            workload::PROPTEST_GET_WEIGHT => present_or_any(state, 1, 1).prop_map(PlainOp::Get),
-            workload::PROPTEST_CLEAR_WEIGHT => Just(PlainOp::Clear),
-        ]
-        .boxed()
-    }
-
-    fn preconditions(state: &Reference, transition: &PlainOp) -> bool {
-        // Shrinking may delete the ops that made a key present; such a pick no longer resolves.
-        match transition {
-            PlainOp::Insert { key, .. } | PlainOp::Remove(key) | PlainOp::Get(key) => {
-                state.can_resolve(key)
-            }
-            PlainOp::Clear => true,
+    fn transitions(_: &Reference) -> BoxedStrategy<PlainOp> {
+        // The draws do not depend on the state (picks resolve against it later), so the strategy
+        // is built once per thread and shared: proptest's cost here is only what it must do.
+        thread_local! {
+            static TRANSITIONS: BoxedStrategy<PlainOp> = transition_strategy();
         }
+        TRANSITIONS.with(BoxedStrategy::clone)
     }
 
     fn apply(mut state: Reference, transition: &PlainOp) -> Reference {
-        let step = state.step;
-        let (op, expected) = match transition {
-            PlainOp::Insert { key, value } => {
-                let key = state.resolve(key);
-                state.add_present(key);
-                (
-                    Op::Insert { key, value: *value },
-                    state.model.insert(key, *value, step),
-                )
+        state.last.clear();
+        match transition {
+            PlainOp::Insert(burst) => {
+                for (pick, value) in burst {
+                    let key = state.resolve(pick);
+                    state.add_present(key);
+                    let expected = state.model.insert(key, *value, state.step);
+                    state.record(Op::Insert { key, value: *value }, expected);
+                }
             }
-            PlainOp::Remove(key) => {
-                let key = state.resolve(key);
+            PlainOp::Remove(pick) => {
+                let key = state.resolve(pick);
                 state.forget_present(key);
-                (Op::Remove { key }, state.model.remove(key, step))
+                let expected = state.model.remove(key, state.step);
+                state.record(Op::Remove { key }, expected);
             }
-            PlainOp::Get(key) => {
-                let key = state.resolve(key);
-                (Op::Get { key }, state.model.get(key))
+            PlainOp::Get(pick) => {
+                let key = state.resolve(pick);
+                let expected = state.model.get(key);
+                state.record(Op::Get { key }, expected);
             }
             PlainOp::Clear => {
                 state.forget_all();
-                state.model.clear(step);
-                (Op::Clear, None)
+                state.model.clear(state.step);
+                state.record(Op::Clear, None);
             }
-        };
-        state.last = Some((op, expected));
-        state.step += 1;
+        }
         state
     }
 }
@@ -223,32 +221,31 @@ impl<const AUDIT_EVERY: u32> StateMachineTest for PlainTest<AUDIT_EVERY> {
     }
 
     fn apply(mut sut: Sut, reference: &Reference, _: PlainOp) -> Sut {
-        let (op, expected) = reference
-            .last
-            .expect("the reference resolved the transition it applied");
-        let found = match op {
-            Op::Insert { key, value } => sut.map.insert(key, value),
-            Op::Remove { key } => sut.map.remove(&key),
-            Op::Get { key } => sut.map.get(&key).copied(),
-            Op::Clear => {
-                sut.map.clear();
-                None
+        for &(op, expected, len) in &reference.last {
+            let found = match op {
+                Op::Insert { key, value } => sut.map.insert(key, value),
+                Op::Remove { key } => sut.map.remove(&key),
+                Op::Get { key } => sut.map.get(&key).copied(),
+                Op::Clear => {
+                    sut.map.clear();
+                    None
+                }
+                other => unreachable!("the plain workload has no {other}"),
+            };
+            assert_eq!(
+                found, expected,
+                "`{op}`: the map's result differs from the model's"
+            );
+            assert_eq!(
+                sut.map.len(),
+                len,
+                "after `{op}`: len differs from the model's"
+            );
+            sut.since_audit += 1;
+            if sut.since_audit >= AUDIT_EVERY {
+                sut.since_audit = 0;
+                audit(&sut.map);
             }
-            other => unreachable!("the plain workload has no {other}"),
-        };
-        assert_eq!(
-            found, expected,
-            "`{op}`: the map's result differs from the model's"
-        );
-        assert_eq!(
-            sut.map.len(),
-            reference.model.len(),
-            "after `{op}`: len differs from the model's"
-        );
-        sut.since_audit += 1;
-        if sut.since_audit >= AUDIT_EVERY {
-            sut.since_audit = 0;
-            audit(&sut.map);
         }
         sut
     }
