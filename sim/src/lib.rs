@@ -13,6 +13,8 @@
 pub mod coverage;
 pub mod exec;
 pub mod failure;
+#[cfg(feature = "arbitrary")]
+pub mod fuzz_input;
 pub mod gen;
 pub mod hasher;
 pub mod model;

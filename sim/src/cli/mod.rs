@@ -6,6 +6,7 @@
 
 mod args;
 mod faults;
+mod import;
 mod replay;
 mod report;
 mod run;
@@ -42,6 +43,8 @@ enum Command {
     Shrink(shrink::Args),
     /// For every fault of map-core: seeds and time to detection, shrunk length (needs `faults`).
     Faults(faults::Args),
+    /// Decode a fuzz target's crash file into a program, shrink it and save it as a trace.
+    Import(import::Args),
 }
 
 /// How a subcommand ended, when its input was good.
@@ -72,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Shrink(args) => shrink::run(args),
         Command::Faults(args) => faults::run(args),
+        Command::Import(args) => import::run(args),
     };
     match outcome {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

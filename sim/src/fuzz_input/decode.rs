@@ -1,0 +1,534 @@
+//! The byte format of each target's input, read with `arbitrary::Unstructured` and written back by
+//! [`encode`] (for seed corpora).
+//!
+//! Every byte string is a valid program, so no input is wasted on rejection:
+//!
+//! ```text
+//! header  hasher:u8  map_seed:u64  hasher_seed:u64  capacity:u16       (19 bytes, little endian)
+//! op      tag:u8 operands...                          (repeated until the input ends)
+//! ```
+//!
+//! The tag picks an entry of the target's code table (`tag % table length`); the table repeats
+//! codes to weight them. Operands: a key is 1 byte (2 for `differential`'s large key space), a
+//! value 1 byte, a cursor handle 1 byte (`% 4`), a step count 1 byte (`+ 1`, so 1..=256). The code
+//! `fill n base value` expands to `n + 1` inserts of consecutive keys from `base`, so that a short
+//! input reaches the sizes where growth happens. A program keeps only its first
+//! [`MAX_FORCED_GROWS`] `force-grow` ops: each doubles the bucket array whatever the map holds, and
+//! an audit after every op of a map grown a hundred times over costs seconds, not microseconds.
+//! Integers read past the end of the input are zero (arbitrary's rule), so a truncated op is
+//! still an op.
+
+use arbitrary::{Arbitrary, Unstructured};
+
+use super::Target;
+use crate::op::{CursorId, Op, OpKind};
+use crate::program::{Config, HasherMode, OpWeights, Program};
+
+/// What one tag byte stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Code {
+    /// One op of this kind, its operands read after the tag.
+    Op(OpKind),
+    /// A run of inserts of consecutive keys.
+    Fill,
+}
+
+const INSERT: Code = Code::Op(OpKind::Insert);
+const REMOVE: Code = Code::Op(OpKind::Remove);
+const GET: Code = Code::Op(OpKind::Get);
+const CLEAR: Code = Code::Op(OpKind::Clear);
+const NEW: Code = Code::Op(OpKind::CursorNew);
+const STEP: Code = Code::Op(OpKind::CursorStep);
+const DROP: Code = Code::Op(OpKind::CursorDrop);
+const GROW: Code = Code::Op(OpKind::ForceGrow);
+const SAME: Code = Code::Op(OpKind::ForceSameSizeGrow);
+const EVAC: Code = Code::Op(OpKind::EvacuateStep);
+const FILL: Code = Code::Fill;
+
+/// Structure-heavy: inserts and removes against forced growth and evacuation steps. No cursors:
+/// this target is about the bucket arrays, audited after every op.
+const CORRUPTION_CODES: [Code; 32] = [
+    INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, //
+    REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, //
+    GET, GET, CLEAR, //
+    GROW, GROW, GROW, SAME, SAME, SAME, //
+    EVAC, EVAC, EVAC, EVAC, FILL, FILL,
+];
+
+/// Cursors stepped between growth, removes, re-inserts and clears.
+const DUPLICATE_YIELD_CODES: [Code; 32] = [
+    INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, //
+    REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, CLEAR, //
+    NEW, NEW, NEW, STEP, STEP, STEP, STEP, STEP, STEP, STEP, STEP, DROP, //
+    GROW, GROW, SAME, EVAC, EVAC, FILL, FILL,
+];
+
+/// Plain ops only, over a large key space: growth happens naturally, as in real use.
+const DIFFERENTIAL_CODES: [Code; 32] = [
+    INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT,
+    REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, //
+    GET, GET, GET, GET, GET, GET, GET, GET, CLEAR, FILL, FILL, FILL,
+];
+
+/// The fixed parts of a target's programs and the shape of its input.
+struct Layout {
+    codes: &'static [Code],
+    /// Bytes per key: keys are `0..256^key_bytes`.
+    key_bytes: usize,
+    max_capacity: u32,
+    audit_every: u32,
+    max_cursors: u8,
+    /// Ops per program, at most: a bound on run time whatever the fills expand to.
+    max_ops: usize,
+}
+
+impl Layout {
+    fn of(target: Target) -> Layout {
+        match target {
+            Target::Corruption => Layout {
+                codes: &CORRUPTION_CODES,
+                key_bytes: 1,
+                max_capacity: 256,
+                audit_every: 1,
+                max_cursors: 0,
+                max_ops: 1024,
+            },
+            Target::DuplicateYield => Layout {
+                codes: &DUPLICATE_YIELD_CODES,
+                key_bytes: 1,
+                max_capacity: 256,
+                audit_every: 1,
+                max_cursors: MAX_HANDLES,
+                max_ops: 1024,
+            },
+            Target::Differential => Layout {
+                codes: &DIFFERENTIAL_CODES,
+                key_bytes: 2,
+                max_capacity: 4096,
+                // The audit is the corruption target's job; here it would dominate the run time.
+                audit_every: 64,
+                max_cursors: 0,
+                max_ops: 16384,
+            },
+        }
+    }
+
+    fn key_space(&self) -> u64 {
+        1 << (8 * self.key_bytes)
+    }
+
+    fn has(&self, kind: OpKind) -> bool {
+        self.codes.contains(&Code::Op(kind))
+    }
+
+    /// The tag that stands for `code`: its first entry in the table.
+    fn tag(&self, code: Code) -> u8 {
+        let index = self.codes.iter().position(|&c| c == code);
+        // Tables are at most 256 long, so the index fits the tag byte.
+        index.map_or(0, |i| i as u8)
+    }
+
+    /// The table's weights, as the trace header shows them (a fill counts as an insert).
+    fn weights(&self) -> OpWeights {
+        let mut weights = OpWeights::default();
+        for code in self.codes {
+            let kind = match *code {
+                Code::Op(kind) => kind,
+                Code::Fill => OpKind::Insert,
+            };
+            weights.set(kind, weights.get(kind) + 1);
+        }
+        weights
+    }
+
+    fn config(&self, hasher: HasherMode, map_seed: u64, hasher_seed: u64, capacity: u32) -> Config {
+        Config {
+            seed: None,
+            map_seed,
+            hasher,
+            hasher_seed,
+            initial_capacity: capacity,
+            key_space: self.key_space(),
+            max_cursors: self.max_cursors,
+            audit_every: self.audit_every,
+            weights: self.weights(),
+            len: 0,
+            fault: None,
+        }
+    }
+}
+
+const MAX_HANDLES: u8 = CursorId::ALL.len() as u8;
+
+/// Bytes of the header: hasher, map seed, hasher seed, capacity.
+pub const HEADER_LEN: usize = 1 + 8 + 8 + 2;
+
+/// `force-grow` ops kept per program; later ones are dropped (decoded, then left out).
+pub const MAX_FORCED_GROWS: usize = 4;
+
+/// Integers never fail to decode: arbitrary reads an exhausted input as zeros.
+fn int<'a, T: Arbitrary<'a> + Default>(u: &mut Unstructured<'a>) -> T {
+    T::arbitrary(u).unwrap_or_default()
+}
+
+fn key(u: &mut Unstructured<'_>, layout: &Layout) -> u64 {
+    match layout.key_bytes {
+        1 => u64::from(int::<u8>(u)),
+        _ => u64::from(int::<u16>(u)),
+    }
+}
+
+fn cursor(u: &mut Unstructured<'_>) -> CursorId {
+    CursorId::ALL[usize::from(int::<u8>(u) % MAX_HANDLES)]
+}
+
+/// The program a target runs for `data`.
+pub fn decode(target: Target, data: &[u8]) -> Program {
+    let layout = Layout::of(target);
+    let mut u = Unstructured::new(data);
+    let hasher = HasherMode::ALL[usize::from(int::<u8>(&mut u)) % HasherMode::ALL.len()];
+    let map_seed = int::<u64>(&mut u);
+    let hasher_seed = int::<u64>(&mut u);
+    let capacity = u32::from(int::<u16>(&mut u)) % (layout.max_capacity + 1);
+    let mut config = layout.config(hasher, map_seed, hasher_seed, capacity);
+    let mut ops = Vec::new();
+    let mut forced_grows = 0;
+    while !u.is_empty() && ops.len() < layout.max_ops {
+        let code = layout.codes[usize::from(int::<u8>(&mut u)) % layout.codes.len()];
+        match code {
+            Code::Fill => {
+                let count = u64::from(int::<u8>(&mut u)) + 1;
+                let base = key(&mut u, &layout);
+                let value = u64::from(int::<u8>(&mut u));
+                let room = (layout.max_ops - ops.len()) as u64;
+                for i in 0..count.min(room) {
+                    // Wrapping within the key space keeps every key decodable by this layout.
+                    let key = (base + i) % layout.key_space();
+                    ops.push(Op::Insert { key, value });
+                }
+            }
+            Code::Op(kind) => ops.push(match kind {
+                OpKind::Insert => {
+                    let key = key(&mut u, &layout);
+                    Op::Insert {
+                        key,
+                        value: u64::from(int::<u8>(&mut u)),
+                    }
+                }
+                OpKind::Remove => Op::Remove {
+                    key: key(&mut u, &layout),
+                },
+                OpKind::Get => Op::Get {
+                    key: key(&mut u, &layout),
+                },
+                OpKind::Clear => Op::Clear,
+                OpKind::CursorNew => Op::CursorNew {
+                    cursor: cursor(&mut u),
+                },
+                OpKind::CursorStep => {
+                    let cursor = cursor(&mut u);
+                    Op::CursorStep {
+                        cursor,
+                        steps: u16::from(int::<u8>(&mut u)) + 1,
+                    }
+                }
+                OpKind::CursorDrop => Op::CursorDrop {
+                    cursor: cursor(&mut u),
+                },
+                OpKind::ForceGrow => {
+                    forced_grows += 1;
+                    if forced_grows > MAX_FORCED_GROWS {
+                        continue;
+                    }
+                    Op::ForceGrow
+                }
+                OpKind::ForceSameSizeGrow => Op::ForceSameSizeGrow,
+                OpKind::EvacuateStep => Op::EvacuateStep,
+                OpKind::Audit => Op::Audit,
+            }),
+        }
+    }
+    config.len = ops.len() as u32;
+    Program::new(config, ops)
+}
+
+/// `program` within what `target` can express: ops of other kinds dropped, keys and values
+/// reduced into the target's ranges (keys keep their hash class, see [`crate::hasher::CLASSES`]),
+/// long cursor steps split, the config's fixed fields set as the target sets them.
+///
+/// `decode(target, &encode(target, p)) == project(target, p)` for every program `p`.
+pub fn project(target: Target, program: &Program) -> Program {
+    let layout = Layout::of(target);
+    let c = &program.config;
+    let capacity = c.initial_capacity.min(layout.max_capacity);
+    let mut config = layout.config(c.hasher, c.map_seed, c.hasher_seed, capacity);
+    let mut ops = Vec::new();
+    let mut forced_grows = 0;
+    for &op in &program.ops {
+        if !layout.has(op.kind()) {
+            continue;
+        }
+        if op == Op::ForceGrow {
+            forced_grows += 1;
+            if forced_grows > MAX_FORCED_GROWS {
+                continue;
+            }
+        }
+        match op {
+            Op::Insert { key, value } => {
+                ops.push(Op::Insert {
+                    key: key % layout.key_space(),
+                    value: value % 256,
+                });
+            }
+            Op::Remove { key } => ops.push(Op::Remove {
+                key: key % layout.key_space(),
+            }),
+            Op::Get { key } => ops.push(Op::Get {
+                key: key % layout.key_space(),
+            }),
+            Op::CursorStep { cursor, mut steps } => {
+                // `steps` calls in a row are the same as several ops of at most 256 calls each.
+                while steps > 0 {
+                    let now = steps.min(256);
+                    ops.push(Op::CursorStep { cursor, steps: now });
+                    steps -= now;
+                }
+            }
+            other => ops.push(other),
+        }
+    }
+    ops.truncate(layout.max_ops);
+    config.len = ops.len() as u32;
+    Program::new(config, ops)
+}
+
+/// The bytes of `ops` alone, as they appear after the header (for dictionary entries).
+pub fn encode_ops(target: Target, ops: &[Op]) -> Vec<u8> {
+    let program = Program::new(Config::default(), ops.to_vec());
+    encode(target, &program).split_off(HEADER_LEN)
+}
+
+/// The bytes of a `fill`: `count` (1..=256) inserts of consecutive keys from `base`, all with
+/// `value` (for dictionary entries; [`encode`] writes single inserts).
+pub fn encode_fill(target: Target, count: u16, base: u64, value: u8) -> Vec<u8> {
+    let layout = Layout::of(target);
+    let mut out = vec![layout.tag(Code::Fill), (count.clamp(1, 256) - 1) as u8];
+    out.extend(&base.to_le_bytes()[..layout.key_bytes]);
+    out.push(value);
+    out
+}
+
+/// The input that `target` decodes into `project(target, program)`.
+pub fn encode(target: Target, program: &Program) -> Vec<u8> {
+    encode_within(target, program, usize::MAX)
+}
+
+/// Like [`encode`], keeping only the ops that fit in `max_bytes` (the header always fits).
+pub fn encode_within(target: Target, program: &Program, max_bytes: usize) -> Vec<u8> {
+    let layout = Layout::of(target);
+    let p = project(target, program);
+    let c = &p.config;
+    let hasher_index = HasherMode::ALL
+        .iter()
+        .position(|&m| m == c.hasher)
+        .unwrap_or(0);
+    let mut out = vec![hasher_index as u8];
+    out.extend(c.map_seed.to_le_bytes());
+    out.extend(c.hasher_seed.to_le_bytes());
+    // Capacities above the layout's maximum were clamped by `project`, so they fit in 16 bits.
+    out.extend((c.initial_capacity as u16).to_le_bytes());
+    let mut op_bytes = Vec::new();
+    for op in &p.ops {
+        op_bytes.clear();
+        op_bytes.push(layout.tag(Code::Op(op.kind())));
+        let key_bytes = |key: u64| key.to_le_bytes()[..layout.key_bytes].to_vec();
+        match *op {
+            Op::Insert { key, value } => {
+                op_bytes.extend(key_bytes(key));
+                op_bytes.push(value as u8);
+            }
+            Op::Remove { key } | Op::Get { key } => op_bytes.extend(key_bytes(key)),
+            Op::CursorNew { cursor } | Op::CursorDrop { cursor } => {
+                op_bytes.push(cursor.index() as u8)
+            }
+            Op::CursorStep { cursor, steps } => {
+                op_bytes.push(cursor.index() as u8);
+                op_bytes.push((steps - 1) as u8);
+            }
+            Op::Clear | Op::ForceGrow | Op::ForceSameSizeGrow | Op::EvacuateStep | Op::Audit => {}
+        }
+        if out.len() + op_bytes.len() > max_bytes {
+            break;
+        }
+        out.extend_from_slice(&op_bytes);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gen;
+
+    #[test]
+    fn every_byte_string_decodes_to_a_valid_program() {
+        for target in Target::ALL {
+            for data in [&[][..], &[0xFF; 3], &[7; 64], &[0x1E; 600]] {
+                let p = decode(target, data);
+                assert_eq!(p.config.validate(), Ok(()), "{target} {data:?}");
+                assert_eq!(p.config.len as usize, p.ops.len());
+                let layout = Layout::of(target);
+                assert!(
+                    p.ops.iter().all(|op| layout.has(op.kind())),
+                    "{target}: {:?}",
+                    p.ops
+                );
+                assert!(p
+                    .ops
+                    .iter()
+                    .all(|op| op.key().is_none_or(|k| k < layout.key_space())));
+            }
+        }
+    }
+
+    #[test]
+    fn encoding_a_generated_program_decodes_to_its_projection() {
+        for target in Target::ALL {
+            for seed in 0..40 {
+                let program = gen::generate(seed);
+                let projected = project(target, &program);
+                assert_eq!(
+                    decode(target, &encode(target, &program)),
+                    projected,
+                    "{target} seed {seed}"
+                );
+                assert_eq!(
+                    project(target, &projected),
+                    projected,
+                    "projection is idempotent"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_header_is_read_as_documented() {
+        let mut data = vec![1u8];
+        data.extend(5u64.to_le_bytes());
+        data.extend(9u64.to_le_bytes());
+        data.extend(300u16.to_le_bytes());
+        let p = decode(Target::Corruption, &data);
+        assert_eq!(p.config.hasher, HasherMode::CollideLowBits);
+        assert_eq!((p.config.map_seed, p.config.hasher_seed), (5, 9));
+        assert_eq!(p.config.initial_capacity, 300 % 257);
+        assert!(p.ops.is_empty());
+    }
+
+    #[test]
+    fn a_fill_expands_to_consecutive_inserts_within_the_key_space() {
+        let mut data = vec![0u8; HEADER_LEN];
+        let fill = Layout::of(Target::Corruption).tag(Code::Fill);
+        data.extend([fill, 3, 254, 7]);
+        let p = decode(Target::Corruption, &data);
+        let keys: Vec<u64> = p.ops.iter().filter_map(Op::key).collect();
+        assert_eq!(keys, [254, 255, 0, 1]);
+        assert!(p
+            .ops
+            .iter()
+            .all(|op| matches!(op, Op::Insert { value: 7, .. })));
+    }
+
+    #[test]
+    fn long_cursor_steps_are_split_and_foreign_ops_dropped() {
+        let c0 = CursorId::ALL[0];
+        let ops = vec![
+            Op::CursorStep {
+                cursor: c0,
+                steps: 600,
+            },
+            Op::CursorStep {
+                cursor: c0,
+                steps: 0,
+            },
+            Op::Audit,
+        ];
+        let p = project(
+            Target::DuplicateYield,
+            &Program::new(Config::default(), ops.clone()),
+        );
+        let steps: Vec<u16> = p
+            .ops
+            .iter()
+            .map(|op| match op {
+                Op::CursorStep { steps, .. } => *steps,
+                other => panic!("unexpected {other}"),
+            })
+            .collect();
+        assert_eq!(steps, [256, 256, 88]);
+        assert!(
+            project(Target::Differential, &Program::new(Config::default(), ops))
+                .ops
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn encode_within_stops_at_an_op_boundary() {
+        let program = gen::generate(3);
+        let full = encode(Target::Corruption, &program);
+        let cut = encode_within(Target::Corruption, &program, 100);
+        assert!(cut.len() <= 100 && full.starts_with(&cut));
+        let decoded = decode(Target::Corruption, &cut);
+        let projected = project(Target::Corruption, &program);
+        assert_eq!(decoded.ops[..], projected.ops[..decoded.ops.len()]);
+    }
+
+    #[test]
+    fn header_len_matches_the_encoder() {
+        let empty = Program::new(Config::default(), Vec::new());
+        assert_eq!(encode(Target::Differential, &empty).len(), HEADER_LEN);
+        assert_eq!(
+            encode_ops(Target::Corruption, &[Op::Clear]),
+            [Layout::of(Target::Corruption).tag(CLEAR)]
+        );
+    }
+
+    #[test]
+    fn an_encoded_fill_decodes_to_its_inserts() {
+        let mut input = vec![0u8; HEADER_LEN];
+        input.extend(encode_fill(Target::Differential, 3, 0x1234, 9));
+        let p = decode(Target::Differential, &input);
+        let expected: Vec<Op> = (0x1234..0x1237)
+            .map(|key| Op::Insert { key, value: 9 })
+            .collect();
+        assert_eq!(p.ops, expected);
+    }
+
+    #[test]
+    fn forced_growth_is_bounded() {
+        let grow = Layout::of(Target::Corruption).tag(GROW);
+        let mut data = vec![0u8; HEADER_LEN];
+        data.extend([grow; 10]);
+        let p = decode(Target::Corruption, &data);
+        assert_eq!(p.ops, vec![Op::ForceGrow; MAX_FORCED_GROWS]);
+        let ten = Program::new(Config::default(), vec![Op::ForceGrow; 10]);
+        assert_eq!(
+            project(Target::Corruption, &ten).ops.len(),
+            MAX_FORCED_GROWS
+        );
+    }
+
+    #[test]
+    fn fills_are_bounded_by_the_op_limit() {
+        let fill = Layout::of(Target::Corruption).tag(Code::Fill);
+        let mut data = vec![0u8; HEADER_LEN];
+        for _ in 0..100 {
+            data.extend([fill, 255, 0, 0]);
+        }
+        assert_eq!(
+            decode(Target::Corruption, &data).ops.len(),
+            Layout::of(Target::Corruption).max_ops
+        );
+    }
+}
