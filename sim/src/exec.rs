@@ -350,7 +350,7 @@ impl<'a> Executor<'a> {
     fn check_contents(&self) -> Result<(), Violation> {
         let mut found: Vec<(u64, u64)> = self.map.iter().map(|(&k, &v)| (k, v)).collect();
         found.sort_unstable();
-        let expected: Vec<(u64, u64)> = self.model.entries().collect();
+        let expected = self.model.entries();
         if found == expected {
             return Ok(());
         }

@@ -6,9 +6,7 @@
 //! and same-size growth, bursts of inserts for natural growth, forced growth and slow cursors so
 //! that growth happens during iteration, and re-inserts of recently removed keys.
 
-use std::collections::btree_map::Entry;
-use std::collections::BTreeMap;
-
+use indexmap::IndexSet;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -113,13 +111,88 @@ fn draw_weights(rng: &mut ChaCha8Rng, max_cursors: u8) -> OpWeights {
     weights
 }
 
+/// The keys a program has made present, and those it removed lately: what the generator aims its
+/// ops at (the throughput benchmark's proptest side aims its ops with it too).
+///
+/// Both lists are in an order that follows the ops alone (an insert appends, a remove moves the
+/// last present key into the removed one's place), so a seed picks the same keys on any machine.
+#[derive(Clone, Debug, Default)]
+pub struct KeyPool {
+    present: IndexSet<u64, foldhash::fast::FixedState>,
+    /// Oldest first.
+    removed: Vec<u64>,
+}
+
+impl KeyPool {
+    /// How many recently removed keys are kept for re-inserts.
+    pub const REMOVED_KEPT: usize = 16;
+
+    /// Records an insert of `key`; returns whether it was absent.
+    pub fn insert(&mut self, key: u64) -> bool {
+        let (_, new) = self.present.insert_full(key);
+        if new {
+            // A key is in `removed` only while absent, and at most once.
+            if let Some(i) = self.removed.iter().position(|&k| k == key) {
+                self.removed.remove(i);
+            }
+        }
+        new
+    }
+
+    /// Records a remove of `key`.
+    pub fn remove(&mut self, key: u64) {
+        if self.present.swap_remove(&key) {
+            self.push_removed(key);
+        }
+    }
+
+    /// Records a clear: every present key becomes a removed one.
+    pub fn clear(&mut self) {
+        // Only the last keys pushed stay in `removed`: push just those.
+        let skipped = self.present.len().saturating_sub(Self::REMOVED_KEPT);
+        for i in skipped..self.present.len() {
+            self.push_removed(self.present[i]);
+        }
+        self.present.clear();
+    }
+
+    fn push_removed(&mut self, key: u64) {
+        if self.removed.len() == Self::REMOVED_KEPT {
+            self.removed.remove(0);
+        }
+        self.removed.push(key);
+    }
+
+    /// How many keys are present.
+    pub fn len(&self) -> usize {
+        self.present.len()
+    }
+
+    /// Whether no key is present.
+    pub fn is_empty(&self) -> bool {
+        self.present.is_empty()
+    }
+
+    /// The present key at `index` (`0..len()`).
+    pub fn present(&self, index: usize) -> u64 {
+        self.present[index]
+    }
+
+    /// How many keys removed or cleared lately and not inserted since are kept (at most
+    /// [`Self::REMOVED_KEPT`]).
+    pub fn removed_len(&self) -> usize {
+        self.removed.len()
+    }
+
+    /// The kept removed key at `index` (`0..removed_len()`), oldest first.
+    pub fn removed(&self, index: usize) -> u64 {
+        self.removed[index]
+    }
+}
+
 /// The generator's view of the program so far, to aim ops at present keys and live cursors.
 struct State {
-    /// Present keys, and each one's index in `present` (to pick one and to remove one quickly).
-    present: Vec<u64>,
-    position: BTreeMap<u64, usize>,
-    /// Keys removed or cleared recently, for re-inserts (the delete-and-re-insert case).
-    removed: Vec<u64>,
+    keys: KeyPool,
     live: [bool; MAX_CURSORS],
     next_value: u64,
     /// An estimate of the map's B (log2 of its bucket count), to keep forced growth from
@@ -129,39 +202,9 @@ struct State {
 
 impl State {
     fn add_present(&mut self, key: u64) {
-        if let Entry::Vacant(slot) = self.position.entry(key) {
-            slot.insert(self.present.len());
-            self.present.push(key);
-            if over_load_factor(self.present.len() as u64, self.log_buckets) {
-                self.log_buckets += 1;
-            }
+        if self.keys.insert(key) && over_load_factor(self.keys.len() as u64, self.log_buckets) {
+            self.log_buckets += 1;
         }
-        self.removed.retain(|&k| k != key);
-    }
-
-    fn forget_present(&mut self, key: u64) {
-        if let Some(i) = self.position.remove(&key) {
-            self.present.swap_remove(i);
-            if let Some(&moved) = self.present.get(i) {
-                self.position.insert(moved, i);
-            }
-            self.push_removed(key);
-        }
-    }
-
-    fn forget_all(&mut self) {
-        self.position.clear();
-        for key in std::mem::take(&mut self.present) {
-            self.push_removed(key);
-        }
-    }
-
-    fn push_removed(&mut self, key: u64) {
-        const KEEP: usize = 16;
-        if self.removed.len() == KEEP {
-            self.removed.remove(0);
-        }
-        self.removed.push(key);
     }
 }
 
@@ -175,9 +218,7 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
         return Vec::new();
     }
     let mut state = State {
-        present: Vec::new(),
-        position: BTreeMap::new(),
-        removed: Vec::new(),
+        keys: KeyPool::default(),
         live: [false; MAX_CURSORS],
         next_value: 1,
         log_buckets: (0..)
@@ -197,8 +238,9 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
                     1
                 };
                 for _ in 0..burst.min(len - ops.len()) {
-                    let key = if !state.removed.is_empty() && rng.gen_bool(0.25) {
-                        pick(rng, &state.removed)
+                    let removed = state.keys.removed_len();
+                    let key = if removed > 0 && rng.gen_bool(0.25) {
+                        state.keys.removed(rng.gen_range(0..removed))
                     } else {
                         rng.gen_range(0..config.key_space)
                     };
@@ -212,14 +254,14 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
             }
             OpKind::Remove => {
                 let key = present_or_any(rng, &state, config.key_space, 0.8);
-                state.forget_present(key);
+                state.keys.remove(key);
                 ops.push(Op::Remove { key });
             }
             OpKind::Get => ops.push(Op::Get {
                 key: present_or_any(rng, &state, config.key_space, 0.5),
             }),
             OpKind::Clear => {
-                state.forget_all();
+                state.keys.clear();
                 ops.push(Op::Clear);
             }
             OpKind::CursorNew if handles > 0 => {
@@ -257,7 +299,7 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
             OpKind::CursorNew | OpKind::CursorStep | OpKind::CursorDrop => {}
             OpKind::ForceGrow => {
                 // Doubling a map that has a bucket per entry already only costs memory.
-                if 1u64 << state.log_buckets.min(63) <= (state.present.len() as u64).max(8) {
+                if 1u64 << state.log_buckets.min(63) <= (state.keys.len() as u64).max(8) {
                     state.log_buckets += 1;
                     ops.push(Op::ForceGrow);
                 }
@@ -276,8 +318,8 @@ fn over_load_factor(count: u64, log_buckets: u32) -> bool {
 }
 
 fn present_or_any(rng: &mut ChaCha8Rng, state: &State, key_space: u64, p_present: f64) -> u64 {
-    if !state.present.is_empty() && rng.gen_bool(p_present) {
-        pick(rng, &state.present)
+    if !state.keys.is_empty() && rng.gen_bool(p_present) {
+        state.keys.present(rng.gen_range(0..state.keys.len()))
     } else {
         rng.gen_range(0..key_space)
     }

@@ -1,4 +1,4 @@
-//! The reference: a plain ordered map plus, per cursor, what it must, may and must not yield.
+//! The reference: a plain map plus, per cursor, what it must, may and must not yield.
 //!
 //! This is the only code that decides what the map is allowed to do (semantics.md §2). It works on
 //! *incarnations*: the span of a key from the insert that made it present to the remove or clear
@@ -18,11 +18,20 @@
 //!
 //! Per-cursor facts about an incarnation are bits in the incarnation itself (one bit per cursor
 //! handle), so a yield costs one lookup and creating a cursor one pass over the entries.
+//!
+//! The model runs once per op of every program, so its plain ops cost one hashed lookup each
+//! (an [`IndexMap`] with a fixed hasher: its iteration order follows the op history alone, so
+//! everything derived from it replays). What only explains a failure (when and how a key's last
+//! incarnation ended) is an append-only log, read back only when a failure is reported.
 
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 
 use crate::failure::FailureKind;
 use crate::op::{CursorId, MAX_CURSORS};
+
+/// A map from keys with a fixed hasher: hashed lookups whose results, and iteration order,
+/// depend on the op history alone.
+type KeyMap<V> = IndexMap<u64, V, foldhash::fast::FixedState>;
 
 /// A broken rule, as the model words it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,13 +65,12 @@ struct Incarnation {
     yielded: u8,
 }
 
-/// How a key's last incarnation ended.
+/// How an incarnation ended: one record per remove of a present key, and per key a clear ended.
 #[derive(Clone, Copy, Debug)]
 struct Ended {
+    key: u64,
     step: usize,
     by_clear: bool,
-    /// Bit c: cursor c had yielded the incarnation that ended (for the re-insert coverage count).
-    yielded: u8,
 }
 
 /// A live cursor's obligations.
@@ -78,8 +86,12 @@ struct CursorState {
 /// The reference map and every live cursor's obligations.
 #[derive(Clone, Debug, Default)]
 pub struct Model {
-    entries: BTreeMap<u64, Incarnation>,
-    gone: BTreeMap<u64, Ended>,
+    entries: KeyMap<Incarnation>,
+    /// Every ended incarnation, oldest first: read only to explain an absent key's yield.
+    ended: Vec<Ended>,
+    /// Bit c: active cursor c had yielded the key's last incarnation before it ended. Kept only
+    /// for the re-insert coverage count, and only while such a cursor is active.
+    yielded_then_ended: KeyMap<u8>,
     cursors: [Option<CursorState>; MAX_CURSORS],
     /// Bit c: cursor c exists and has not reported its end.
     active: u8,
@@ -114,8 +126,11 @@ impl Model {
     }
 
     /// Every present key with its value, in key order.
-    pub fn entries(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.entries.iter().map(|(&k, e)| (k, e.value))
+    pub fn entries(&self) -> Vec<(u64, u64)> {
+        let mut entries: Vec<(u64, u64)> =
+            self.entries.iter().map(|(&k, e)| (k, e.value)).collect();
+        entries.sort_unstable();
+        entries
     }
 
     /// The current value of `key`.
@@ -125,29 +140,31 @@ impl Model {
 
     /// Inserts at `step`; returns the previous value. A key that was absent begins an incarnation.
     pub fn insert(&mut self, key: u64, value: u64, step: usize) -> Option<u64> {
-        if let Some(entry) = self.entries.get_mut(&key) {
-            return Some(std::mem::replace(&mut entry.value, value));
-        }
-        if let Some(ended) = self.gone.remove(&key) {
-            if ended.yielded & self.active != 0 {
-                self.reinserted_yielded += 1;
+        let slot = match self.entries.entry(key) {
+            indexmap::map::Entry::Occupied(mut present) => {
+                return Some(std::mem::replace(&mut present.get_mut().value, value));
+            }
+            indexmap::map::Entry::Vacant(slot) => slot,
+        };
+        slot.insert(Incarnation {
+            value,
+            born: step,
+            must_yield: 0,
+            yielded: 0,
+        });
+        if !self.yielded_then_ended.is_empty() {
+            if let Some(yielded) = self.yielded_then_ended.swap_remove(&key) {
+                if yielded & self.active != 0 {
+                    self.reinserted_yielded += 1;
+                }
             }
         }
-        self.entries.insert(
-            key,
-            Incarnation {
-                value,
-                born: step,
-                must_yield: 0,
-                yielded: 0,
-            },
-        );
         None
     }
 
     /// Removes at `step`; returns the removed value. Ends the key's incarnation.
     pub fn remove(&mut self, key: u64, step: usize) -> Option<u64> {
-        let entry = self.entries.remove(&key)?;
+        let entry = self.entries.swap_remove(&key)?;
         self.end_incarnation(key, &entry, step, false);
         Some(entry.value)
     }
@@ -155,12 +172,23 @@ impl Model {
     /// Removes every key at `step`: every incarnation ends.
     pub fn clear(&mut self, step: usize) {
         let entries = std::mem::take(&mut self.entries);
-        for (key, entry) in &entries {
-            self.end_incarnation(*key, entry, step, true);
+        for (&key, entry) in &entries {
+            self.end_incarnation(key, entry, step, true);
         }
+        // Keeps the table's allocation for the keys inserted next.
+        self.entries = entries;
+        self.entries.clear();
     }
 
     fn end_incarnation(&mut self, key: u64, entry: &Incarnation, step: usize, by_clear: bool) {
+        self.ended.push(Ended {
+            key,
+            step,
+            by_clear,
+        });
+        if self.active == 0 {
+            return;
+        }
         let owed = entry.must_yield & self.active;
         for c in CursorId::ALL.into_iter().filter(|&c| owed & bit(c) != 0) {
             if let Some(state) = &mut self.cursors[c.index()] {
@@ -168,14 +196,9 @@ impl Model {
             }
         }
         let yielded = entry.yielded & self.active;
-        self.gone.insert(
-            key,
-            Ended {
-                step,
-                by_clear,
-                yielded,
-            },
-        );
+        if yielded != 0 {
+            self.yielded_then_ended.insert(key, yielded);
+        }
     }
 
     /// A cursor created at `step` under handle `c`; the caller has dropped any previous one.
@@ -185,9 +208,10 @@ impl Model {
             entry.must_yield |= b;
             entry.yielded &= !b;
         }
-        for ended in self.gone.values_mut() {
-            ended.yielded &= !b;
-        }
+        self.yielded_then_ended.retain(|_, yielded| {
+            *yielded &= !b;
+            *yielded != 0
+        });
         let present = self.entries.len();
         self.cursors[c.index()] = Some(CursorState {
             created: step,
@@ -201,7 +225,16 @@ impl Model {
     /// Forgets cursor `c` (no-op if there is none).
     pub fn cursor_drop(&mut self, c: CursorId) {
         self.cursors[c.index()] = None;
+        self.deactivate(c);
+    }
+
+    /// Cursor `c` can yield no more: once no cursor can, no re-insert can count as one of a
+    /// yielded key, so the record of yielded keys goes.
+    fn deactivate(&mut self, c: CursorId) {
         self.active &= !bit(c);
+        if self.active == 0 {
+            self.yielded_then_ended.clear();
+        }
     }
 
     /// Whether cursor `c` exists and has not reported its end.
@@ -232,7 +265,7 @@ impl Model {
         assert!(!state.ended, "yield from an ended cursor");
         state.steps += 1;
         let Some(entry) = self.entries.get_mut(&key) else {
-            let why = match self.gone.get(&key) {
+            let why = match self.ended.iter().rev().find(|e| e.key == key) {
                 Some(Ended {
                     step,
                     by_clear: true,
@@ -289,15 +322,20 @@ impl Model {
             .expect("end of an inactive cursor");
         state.steps += 1;
         state.ended = true;
-        self.active &= !b;
+        let state = *state;
+        self.deactivate(c);
         if state.pending == 0 {
             return Ok(());
         }
         const SHOWN: usize = 8;
-        let missed: Vec<String> = self
+        let mut owed: Vec<(&u64, &Incarnation)> = self
             .entries
             .iter()
             .filter(|(_, e)| e.must_yield & b != 0)
+            .collect();
+        owed.sort_unstable_by_key(|&(&k, _)| k);
+        let missed: Vec<String> = owed
+            .into_iter()
             .take(SHOWN)
             .map(|(k, e)| format!("{k} (inserted at step {}, value {})", e.born, e.value))
             .collect();
@@ -405,6 +443,40 @@ mod tests {
             kind(m.on_yield(C0, 1, 12)),
             Some(FailureKind::DuplicateYield)
         );
+    }
+
+    #[test]
+    fn a_reinsert_counts_only_while_a_cursor_that_yielded_the_key_is_active() {
+        let mut m = model_with(&[1, 2]);
+        m.cursor_new(C0, 2);
+        assert_eq!(m.on_yield(C0, 1, 10), Ok(Allowed::Required));
+        m.remove(1, 3);
+        m.remove(2, 4);
+        m.insert(2, 22, 5);
+        assert_eq!(m.reinserted_yielded(), 0, "c0 never yielded key 2");
+        m.cursor_drop(C0);
+        m.insert(1, 11, 6);
+        assert_eq!(m.reinserted_yielded(), 0, "no cursor is active any more");
+        // A new cursor on the same handle has yielded nothing yet.
+        m.cursor_new(C0, 7);
+        m.remove(1, 8);
+        m.insert(1, 12, 9);
+        assert_eq!(m.reinserted_yielded(), 0);
+    }
+
+    #[test]
+    fn an_absent_yield_says_how_the_key_last_ended() {
+        let mut m = model_with(&[1, 2, 3]);
+        m.remove(1, 3);
+        m.clear(4);
+        m.insert(2, 21, 5);
+        m.remove(2, 6);
+        m.cursor_new(C0, 7);
+        let why = |m: &mut Model, key| m.on_yield(C0, key, 0).unwrap_err().expected;
+        assert!(why(&mut m, 1).contains("removed at step 3"));
+        assert!(why(&mut m, 2).contains("removed at step 6"));
+        assert!(why(&mut m, 3).contains("cleared at step 4"));
+        assert!(why(&mut m, 4).contains("never inserted"));
     }
 
     #[test]

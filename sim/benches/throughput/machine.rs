@@ -4,13 +4,12 @@
 //! the same checks as `sim::exec::run`: every result compared with the model's, `len()` compared
 //! after every op, `check_invariants` every `AUDIT_EVERY`-th op and once more at the end.
 
-use std::collections::BTreeMap;
-
 use map_core::GoMap;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 use sim::exec::SimMap;
+use sim::gen::KeyPool;
 use sim::hasher::SimHasher;
 use sim::model::Model;
 use sim::op::Op;
@@ -60,9 +59,7 @@ impl PlainOp {
 pub struct Reference {
     model: Model,
     step: usize,
-    present: Vec<u64>,
-    position: BTreeMap<u64, usize>,
-    removed: Vec<u64>,
+    keys: KeyPool,
     /// The last transition resolved to concrete ops, each with the model's result and `len()`
     /// after it.
     pub last: Vec<(Op, Option<u64>, usize)>,
@@ -75,48 +72,14 @@ impl Reference {
     }
 
     fn resolve(&self, pick: &Pick) -> u64 {
+        let removed = self.keys.removed_len();
         match *pick {
             Pick::Any(key) => key,
-            Pick::Present(_, key) if self.present.is_empty() => key,
-            Pick::Present(ix, _) => self.present[ix.index(self.present.len())],
-            Pick::Removed(_, key) if self.removed.is_empty() => key,
-            Pick::Removed(ix, _) => self.removed[ix.index(self.removed.len())],
+            Pick::Present(_, key) if self.keys.is_empty() => key,
+            Pick::Present(ix, _) => self.keys.present(ix.index(self.keys.len())),
+            Pick::Removed(_, key) if removed == 0 => key,
+            Pick::Removed(ix, _) => self.keys.removed(ix.index(removed)),
         }
-    }
-
-    // The key bookkeeping below is the generator's (sim::gen), so both sides aim ops alike.
-
-    fn add_present(&mut self, key: u64) {
-        if let std::collections::btree_map::Entry::Vacant(slot) = self.position.entry(key) {
-            slot.insert(self.present.len());
-            self.present.push(key);
-        }
-        self.removed.retain(|&k| k != key);
-    }
-
-    fn forget_present(&mut self, key: u64) {
-        if let Some(i) = self.position.remove(&key) {
-            self.present.swap_remove(i);
-            if let Some(&moved) = self.present.get(i) {
-                self.position.insert(moved, i);
-            }
-            self.push_removed(key);
-        }
-    }
-
-    fn forget_all(&mut self) {
-        self.position.clear();
-        for key in std::mem::take(&mut self.present) {
-            self.push_removed(key);
-        }
-    }
-
-    fn push_removed(&mut self, key: u64) {
-        const KEEP: usize = 16;
-        if self.removed.len() == KEEP {
-            self.removed.remove(0);
-        }
-        self.removed.push(key);
     }
 }
 
@@ -173,14 +136,14 @@ impl ReferenceStateMachine for PlainReference {
             PlainOp::Insert(burst) => {
                 for (pick, value) in burst {
                     let key = state.resolve(pick);
-                    state.add_present(key);
+                    state.keys.insert(key);
                     let expected = state.model.insert(key, *value, state.step);
                     state.record(Op::Insert { key, value: *value }, expected);
                 }
             }
             PlainOp::Remove(pick) => {
                 let key = state.resolve(pick);
-                state.forget_present(key);
+                state.keys.remove(key);
                 let expected = state.model.remove(key, state.step);
                 state.record(Op::Remove { key }, expected);
             }
@@ -190,7 +153,7 @@ impl ReferenceStateMachine for PlainReference {
                 state.record(Op::Get { key }, expected);
             }
             PlainOp::Clear => {
-                state.forget_all();
+                state.keys.clear();
                 state.model.clear(state.step);
                 state.record(Op::Clear, None);
             }
