@@ -6,7 +6,7 @@
 //! and same-size growth, bursts of inserts for natural growth, forced growth and slow cursors so
 //! that growth happens during iteration, and re-inserts of recently removed keys.
 
-use indexmap::IndexSet;
+use indexmap::IndexMap;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -116,34 +116,103 @@ fn draw_weights(rng: &mut ChaCha8Rng, max_cursors: u8) -> OpWeights {
 ///
 /// Both lists are in an order that follows the ops alone (an insert appends, a remove moves the
 /// last present key into the removed one's place), so a seed picks the same keys on any machine.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct KeyPool {
-    present: IndexSet<u64, foldhash::fast::FixedState>,
+    present: Vec<u64>,
+    position: Positions,
     /// Oldest first.
     removed: Vec<u64>,
+}
+
+/// Where each present key is in [`KeyPool::present`].
+#[derive(Clone, Debug)]
+enum Positions {
+    /// Indexed by key (`NOT_PRESENT` for an absent key): the generator updates it on nearly every
+    /// op, and an array index is several times cheaper than a hashed lookup.
+    Dense(Vec<u32>),
+    /// For key spaces too large to index (lookups only: never iterated).
+    Hashed(IndexMap<u64, u32, foldhash::fast::FixedState>),
+}
+
+const NOT_PRESENT: u32 = u32::MAX;
+
+impl Positions {
+    /// Largest key space indexed by key: 256 KiB of positions.
+    const DENSE_KEYS: u64 = 1 << 16;
+
+    fn get(&self, key: u64) -> Option<u32> {
+        match self {
+            Positions::Dense(by_key) => by_key
+                .get(key as usize)
+                .copied()
+                .filter(|&i| i != NOT_PRESENT),
+            Positions::Hashed(map) => map.get(&key).copied(),
+        }
+    }
+
+    /// Sets the position of `key`, which must be in the pool's key space.
+    fn set(&mut self, key: u64, position: u32) {
+        match self {
+            Positions::Dense(by_key) => by_key[key as usize] = position,
+            Positions::Hashed(map) => {
+                map.insert(key, position);
+            }
+        }
+    }
+
+    fn unset(&mut self, key: u64) {
+        match self {
+            Positions::Dense(by_key) => by_key[key as usize] = NOT_PRESENT,
+            Positions::Hashed(map) => {
+                map.swap_remove(&key);
+            }
+        }
+    }
 }
 
 impl KeyPool {
     /// How many recently removed keys are kept for re-inserts.
     pub const REMOVED_KEPT: usize = 16;
 
-    /// Records an insert of `key`; returns whether it was absent.
-    pub fn insert(&mut self, key: u64) -> bool {
-        let (_, new) = self.present.insert_full(key);
-        if new {
-            // A key is in `removed` only while absent, and at most once.
-            if let Some(i) = self.removed.iter().position(|&k| k == key) {
-                self.removed.remove(i);
-            }
+    /// An empty pool for keys in `0..key_space`.
+    pub fn new(key_space: u64) -> KeyPool {
+        let position = if key_space <= Positions::DENSE_KEYS {
+            Positions::Dense(vec![NOT_PRESENT; key_space as usize])
+        } else {
+            Positions::Hashed(IndexMap::default())
+        };
+        KeyPool {
+            present: Vec::new(),
+            position,
+            removed: Vec::new(),
         }
-        new
+    }
+
+    /// Records an insert of `key` (in the pool's key space); returns whether it was absent.
+    pub fn insert(&mut self, key: u64) -> bool {
+        if self.position.get(key).is_some() {
+            return false;
+        }
+        self.position.set(key, self.present.len() as u32);
+        self.present.push(key);
+        // A key is in `removed` only while absent, and at most once.
+        if let Some(i) = self.removed.iter().position(|&k| k == key) {
+            self.removed.remove(i);
+        }
+        true
     }
 
     /// Records a remove of `key`.
     pub fn remove(&mut self, key: u64) {
-        if self.present.swap_remove(&key) {
-            self.push_removed(key);
+        let Some(i) = self.position.get(key) else {
+            return;
+        };
+        self.position.unset(key);
+        self.present.swap_remove(i as usize);
+        if let Some(&moved) = self.present.get(i as usize) {
+            self.position.set(moved, i);
         }
+        self.push_removed(key);
     }
 
     /// Records a clear: every present key becomes a removed one.
@@ -152,6 +221,10 @@ impl KeyPool {
         let skipped = self.present.len().saturating_sub(Self::REMOVED_KEPT);
         for i in skipped..self.present.len() {
             self.push_removed(self.present[i]);
+        }
+        for i in 0..self.present.len() {
+            let key = self.present[i];
+            self.position.unset(key);
         }
         self.present.clear();
     }
@@ -218,7 +291,7 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
         return Vec::new();
     }
     let mut state = State {
-        keys: KeyPool::default(),
+        keys: KeyPool::new(config.key_space),
         live: [false; MAX_CURSORS],
         next_value: 1,
         log_buckets: (0..)
@@ -353,6 +426,39 @@ mod tests {
             assert_eq!(p.ops.len(), p.config.len as usize, "seed {seed}");
             assert_eq!(p.config.validate(), Ok(()), "seed {seed}");
             assert_eq!(p.config.seed, Some(seed));
+        }
+    }
+
+    #[test]
+    fn key_pools_keep_the_same_lists_whether_indexed_by_key_or_hashed() {
+        let mut dense = KeyPool::new(64);
+        let mut hashed = KeyPool::new(Positions::DENSE_KEYS + 1);
+        assert!(matches!(dense.position, Positions::Dense(_)));
+        assert!(matches!(hashed.position, Positions::Hashed(_)));
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for _ in 0..5000 {
+            let key = rng.gen_range(0..64);
+            match rng.gen_range(0..20) {
+                0 => {
+                    dense.clear();
+                    hashed.clear();
+                }
+                1..=11 => assert_eq!(dense.insert(key), hashed.insert(key)),
+                _ => {
+                    dense.remove(key);
+                    hashed.remove(key);
+                }
+            }
+            assert_eq!(dense.present, hashed.present);
+            assert_eq!(dense.removed, hashed.removed);
+            for (i, &key) in dense.present.iter().enumerate() {
+                assert_eq!(dense.position.get(key), Some(i as u32));
+            }
+            assert!(dense
+                .removed
+                .iter()
+                .all(|&k| dense.position.get(k).is_none()));
+            assert!(dense.removed.len() <= KeyPool::REMOVED_KEPT);
         }
     }
 

@@ -55,7 +55,7 @@ impl PlainOp {
 }
 
 /// The reference state: `sim`'s model plus the key lists the generator keeps to aim ops.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Reference {
     model: Model,
     step: usize,
@@ -63,6 +63,17 @@ pub struct Reference {
     /// The last transition resolved to concrete ops, each with the model's result and `len()`
     /// after it.
     pub last: Vec<(Op, Option<u64>, usize)>,
+}
+
+impl Default for Reference {
+    fn default() -> Self {
+        Reference {
+            model: Model::new(),
+            step: 0,
+            keys: KeyPool::new(workload::KEY_SPACE),
+            last: Vec::new(),
+        }
+    }
 }
 
 impl Reference {
