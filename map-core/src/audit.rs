@@ -127,10 +127,154 @@ fn broken(
     }
 }
 
+/// Chains of up to this many buckets are checked for duplicate keys slot against slot. Longer
+/// ones, which only a hasher that sends many keys to one bucket builds, go through a set, so that
+/// the audit stays O(entries) however long a chain grows.
+const SHORT_CHAIN_BUCKETS: usize = 8;
+
+/// Words of the inline bitset of [`LinkedOverflow`]: arrays with up to 256 overflow buckets, all
+/// but large maps, are audited without allocating.
+const INLINE_OVERFLOW_WORDS: usize = 4;
+
 /// The state one audit pass carries across arrays.
 struct Audit<'m, K> {
-    seen: HashSet<&'m K, DefaultHashBuilder>,
     live: usize,
+    /// The keys seen so far in the long chain being audited. Empty, and so not allocated, until
+    /// the audit meets a chain longer than [`SHORT_CHAIN_BUCKETS`].
+    long_chain_keys: HashSet<&'m K, DefaultHashBuilder>,
+}
+
+impl<'m, K: Hash + Eq> Audit<'m, K> {
+    /// Switches the duplicate check of the chain that starts at `start` to the set, filling it
+    /// with the keys of the chain's first [`SHORT_CHAIN_BUCKETS`] buckets (already audited, so
+    /// distinct).
+    fn begin_long_chain<V>(&mut self, array: &'m BucketArray<K, V>, start: usize) {
+        self.long_chain_keys.clear();
+        // Room for every slot of the chain, so that the set never rehashes.
+        let chain_slots = array.chain(start).count() * BUCKET_CNT;
+        self.long_chain_keys.reserve(chain_slots);
+        for index in array.chain(start).take(SHORT_CHAIN_BUCKETS) {
+            for slot in &array.buckets[index as usize].slots {
+                if let Slot::Live(key, _) = slot {
+                    self.long_chain_keys.insert(key);
+                }
+            }
+        }
+    }
+}
+
+/// Whether `key`, live at `slot` of bucket `index` with tophash `top`, is also live in an earlier
+/// slot of the chain that starts at `start`. Equal keys have equal tophashes (both slots passed
+/// the tophash check), so only slots with tophash `top` are compared by key.
+fn live_earlier_in_chain<K: Eq, V>(
+    array: &BucketArray<K, V>,
+    start: usize,
+    index: usize,
+    slot: usize,
+    top: u8,
+    key: &K,
+) -> bool {
+    for earlier_index in array.chain(start) {
+        let earlier_index = earlier_index as usize;
+        let earlier = &array.buckets[earlier_index];
+        let earlier_slots = if earlier_index == index {
+            slot
+        } else {
+            BUCKET_CNT
+        };
+        let found = (0..earlier_slots).any(|earlier_slot| {
+            earlier.tophash[earlier_slot] == top
+                && matches!(&earlier.slots[earlier_slot], Slot::Live(other, _) if other == key)
+        });
+        if found {
+            return true;
+        }
+        if earlier_index == index {
+            break;
+        }
+    }
+    false
+}
+
+/// The tophash values of the live slots seen so far in one chain: a key whose tophash is not in
+/// it cannot be live earlier in the chain, so most slots need no key comparison at all.
+#[derive(Default)]
+struct TophashSet([u64; 4]);
+
+impl TophashSet {
+    /// Adds `top`; `false` if it was already in.
+    fn insert(&mut self, top: u8) -> bool {
+        let word = &mut self.0[usize::from(top / 64)];
+        let mask = 1u64 << (top % 64);
+        let added = *word & mask == 0;
+        *word |= mask;
+        added
+    }
+}
+
+/// The overflow buckets of one array that some chain links to, a bit each. Arrays with up to
+/// `64 * INLINE_OVERFLOW_WORDS` overflow buckets keep the bits inline; larger ones allocate.
+struct LinkedOverflow {
+    /// The index of the first overflow bucket (the number of main buckets).
+    first: usize,
+    /// The number of overflow buckets.
+    count: usize,
+    bits: OverflowBits,
+}
+
+enum OverflowBits {
+    Inline([u64; INLINE_OVERFLOW_WORDS]),
+    Spilled(Vec<u64>),
+}
+
+impl LinkedOverflow {
+    fn new<K, V>(array: &BucketArray<K, V>) -> Self {
+        let count = array.overflow_buckets();
+        let bits = if count <= 64 * INLINE_OVERFLOW_WORDS {
+            OverflowBits::Inline([0; INLINE_OVERFLOW_WORDS])
+        } else {
+            OverflowBits::Spilled(vec![0; count.div_ceil(64)])
+        };
+        LinkedOverflow {
+            first: array.main_buckets(),
+            count,
+            bits,
+        }
+    }
+
+    fn words(&self) -> &[u64] {
+        match &self.bits {
+            OverflowBits::Inline(words) => words,
+            OverflowBits::Spilled(words) => words,
+        }
+    }
+
+    fn words_mut(&mut self) -> &mut [u64] {
+        match &mut self.bits {
+            OverflowBits::Inline(words) => words,
+            OverflowBits::Spilled(words) => words,
+        }
+    }
+
+    /// Records a link to overflow bucket `index`; `false` if another link already reached it.
+    fn link(&mut self, index: usize) -> bool {
+        let bit = index - self.first;
+        let word = &mut self.words_mut()[bit / 64];
+        let mask = 1u64 << (bit % 64);
+        let first_link = *word & mask == 0;
+        *word |= mask;
+        first_link
+    }
+
+    /// The first overflow bucket no link reaches.
+    fn first_unlinked(&self) -> Option<usize> {
+        let words = self.words();
+        (0..self.count.div_ceil(64)).find_map(|word| {
+            let buckets_in_word = (self.count - word * 64).min(64);
+            let unlinked = !words[word] & (u64::MAX >> (64 - buckets_in_word));
+            (unlinked != 0).then(|| self.first + word * 64 + unlinked.trailing_zeros() as usize)
+        })
+    }
 }
 
 impl<K, V, S> GoMap<K, V, S>
@@ -139,11 +283,13 @@ where
     S: BuildHasher,
 {
     /// Checks every structural invariant (see [`Invariant`]) and reports the first broken one
-    /// with its array, bucket and slot. O(entries + buckets); it allocates a set of the keys.
+    /// with its array, bucket and slot. O(entries + buckets). It allocates nothing unless a chain
+    /// is longer than 8 buckets (its keys go into a set) or an array has more than 256 overflow
+    /// buckets (a bitset of them).
     pub fn check_invariants(&self) -> Result<(), InvariantError> {
         let mut audit = Audit {
-            seen: HashSet::with_capacity_and_hasher(self.count, DefaultHashBuilder::with_seed(0)),
             live: 0,
+            long_chain_keys: HashSet::with_hasher(DefaultHashBuilder::with_seed(0)),
         };
         self.audit_growth_state()?;
         self.audit_array(&self.buckets, ArrayKind::Current, &mut audit)?;
@@ -235,7 +381,7 @@ where
         audit: &mut Audit<'m, K>,
     ) -> Result<(), InvariantError> {
         let main = array.main_buckets();
-        let mut chained = vec![false; array.buckets.len()];
+        let mut linked_overflow = LinkedOverflow::new(array);
         for start in 0..main {
             let evacuated = kind == ArrayKind::Old && array.buckets[start].evacuated();
             if kind == ArrayKind::Old && start < self.nevacuate && !evacuated {
@@ -251,9 +397,13 @@ where
                 ));
             }
             let mut index = start;
+            let mut chain_position = 0;
+            let mut chain_tophashes = TophashSet::default();
             let mut after_empty_rest = false;
             loop {
-                chained[index] = true;
+                if chain_position == SHORT_CHAIN_BUCKETS && !evacuated {
+                    audit.begin_long_chain(array, start);
+                }
                 let bucket = &array.buckets[index];
                 for slot in 0..BUCKET_CNT {
                     let top = bucket.tophash[slot];
@@ -333,7 +483,18 @@ where
                             format!("tophash is {top:#04x} but the key's hash gives {proper:#04x}"),
                         );
                     }
-                    if !audit.seen.insert(key) {
+                    // Only this chain's earlier slots can hold the same key: of two slots holding
+                    // it in different chains, or in both arrays, the later one in audit order has
+                    // failed a check above. A key passes the bucket check only in the chain its hash
+                    // selects, and is live in the current array only once its old bucket is
+                    // evacuated, when that old chain may hold no live entry.
+                    let duplicate = if chain_position < SHORT_CHAIN_BUCKETS {
+                        !chain_tophashes.insert(top)
+                            && live_earlier_in_chain(array, start, index, slot, top, key)
+                    } else {
+                        !audit.long_chain_keys.insert(key)
+                    };
+                    if duplicate {
                         return at(
                             Invariant::DuplicateKey,
                             "the same key is live in another slot".into(),
@@ -346,7 +507,7 @@ where
                     break;
                 }
                 let next = next as usize;
-                if next < main || next >= array.buckets.len() || chained[next] {
+                if next < main || next >= array.buckets.len() || !linked_overflow.link(next) {
                     return Err(broken(
                         Invariant::SlotState,
                         kind,
@@ -356,9 +517,10 @@ where
                     ));
                 }
                 index = next;
+                chain_position += 1;
             }
         }
-        if let Some(unchained) = chained.iter().position(|&c| !c) {
+        if let Some(unchained) = linked_overflow.first_unlinked() {
             return Err(broken(
                 Invariant::OverflowCount,
                 kind,
@@ -368,5 +530,162 @@ where
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::{BuildHasher, Hasher};
+
+    use super::*;
+
+    /// Hashes a `u64` key to itself, so that a test picks each key's chain and tophash.
+    #[derive(Clone, Default)]
+    struct IdentityHash;
+
+    struct IdentityHasher(u64);
+
+    impl Hasher for IdentityHasher {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, _: &[u8]) {
+            unreachable!("only u64 keys")
+        }
+        fn write_u64(&mut self, key: u64) {
+            self.0 = key;
+        }
+    }
+
+    impl BuildHasher for IdentityHash {
+        type Hasher = IdentityHasher;
+        fn build_hasher(&self) -> IdentityHasher {
+            IdentityHasher(0)
+        }
+    }
+
+    type Map = GoMap<u64, u64, IdentityHash>;
+
+    /// A key of the chain of main bucket 0 at any size, with a tophash of its own among 200.
+    fn chain_zero_key(i: u64) -> u64 {
+        ((i % 200 + 8) << 56) | (i << 16)
+    }
+
+    /// `entries` keys, all in the chain of main bucket 0, growth finished.
+    fn one_chain(entries: u64) -> Map {
+        let mut map = Map::with_hasher_and_seed(IdentityHash, 1);
+        for i in 0..entries {
+            map.insert(chain_zero_key(i), i);
+        }
+        while map.evacuate_step() {}
+        assert_eq!(map.check_invariants(), Ok(()));
+        map
+    }
+
+    fn chain_zero(map: &Map) -> Vec<usize> {
+        map.buckets.chain(0).map(|index| index as usize).collect()
+    }
+
+    /// Copies the entry at `from` into the first empty slot of bucket `to`, tophash and all, and
+    /// returns that slot.
+    fn duplicate(map: &mut Map, from: (usize, usize), to: usize) -> usize {
+        let (bucket, slot) = from;
+        let top = map.buckets.buckets[bucket].tophash[slot];
+        let entry = map.buckets.buckets[bucket].slots[slot].clone();
+        assert!(matches!(entry, Slot::Live(..)));
+        let target = &mut map.buckets.buckets[to];
+        let free = target
+            .tophash
+            .iter()
+            .position(|&t| t == EMPTY_REST)
+            .unwrap();
+        target.tophash[free] = top;
+        target.slots[free] = entry;
+        map.count += 1;
+        free
+    }
+
+    fn duplicate_at(bucket: usize, slot: usize) -> Result<(), InvariantError> {
+        Err(broken(
+            Invariant::DuplicateKey,
+            ArrayKind::Current,
+            Some(bucket),
+            Some(slot),
+            "the same key is live in another slot".into(),
+        ))
+    }
+
+    #[test]
+    fn a_duplicate_in_the_same_bucket_is_found() {
+        let mut map = one_chain(3);
+        let slot = duplicate(&mut map, (0, 1), 0);
+        assert_eq!(map.check_invariants(), duplicate_at(0, slot));
+    }
+
+    #[test]
+    fn a_duplicate_further_down_a_short_chain_is_found() {
+        let mut map = one_chain(30);
+        let chain = chain_zero(&map);
+        assert_eq!(chain.len(), 4);
+        let slot = duplicate(&mut map, (chain[0], 7), chain[3]);
+        assert_eq!(map.check_invariants(), duplicate_at(chain[3], slot));
+    }
+
+    #[test]
+    fn duplicates_in_a_long_chain_are_found_on_both_sides_of_the_switch_to_a_set() {
+        let map = one_chain(100);
+        let chain = chain_zero(&map);
+        assert_eq!(chain.len(), 13);
+        let last = chain[12];
+        for from in [chain[2], chain[SHORT_CHAIN_BUCKETS - 1], chain[9]] {
+            let mut map = one_chain(100);
+            let slot = duplicate(&mut map, (from, 5), last);
+            assert_eq!(map.check_invariants(), duplicate_at(last, slot));
+        }
+    }
+
+    #[test]
+    fn a_duplicate_in_another_chain_is_in_the_wrong_bucket() {
+        let mut map = Map::with_capacity_hasher_and_seed(16, IdentityHash, 1);
+        map.insert(0x8000_0000_0000_0000, 0);
+        map.insert(0x8000_0000_0000_0001, 1);
+        let slot = duplicate(&mut map, (0, 0), 1);
+        let error = map.check_invariants().unwrap_err();
+        assert_eq!(error.invariant, Invariant::WrongBucket);
+        assert_eq!(error.location.bucket, Some(1));
+        assert_eq!(error.location.slot, Some(slot));
+    }
+
+    #[test]
+    fn unlinked_overflow_buckets_are_found_past_the_inline_bitset() {
+        let map = one_chain(2600);
+        let chain = chain_zero(&map);
+        let main = map.buckets.main_buckets();
+        assert!(map.buckets.overflow_buckets() > 64 * INLINE_OVERFLOW_WORDS);
+
+        let mut cut = one_chain(2600);
+        cut.buckets.buckets[chain[300]].overflow = NO_OVERFLOW;
+        let error = cut.check_invariants().unwrap_err();
+        assert_eq!(
+            (error.invariant, error.location.bucket),
+            (Invariant::OverflowCount, Some(chain[301]))
+        );
+
+        let mut extra = one_chain(2600);
+        extra.buckets.buckets.push(crate::bucket::Bucket::new());
+        let error = extra.check_invariants().unwrap_err();
+        assert_eq!(
+            (error.invariant, error.location.bucket),
+            (Invariant::OverflowCount, Some(main + chain.len() - 1))
+        );
+
+        let mut linked_twice = one_chain(2600);
+        let end = *chain.last().unwrap();
+        linked_twice.buckets.buckets[end].overflow = chain[280] as u32;
+        let error = linked_twice.check_invariants().unwrap_err();
+        assert_eq!(
+            (error.invariant, error.location.bucket),
+            (Invariant::SlotState, Some(end))
+        );
     }
 }
