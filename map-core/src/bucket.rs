@@ -116,6 +116,14 @@ impl<K, V> Bucket<K, V> {
         )
     }
 
+    /// The lowest slot marked empty (`emptyOne` or `emptyRest`), found with word operations.
+    #[inline]
+    pub fn first_empty(&self) -> Option<usize> {
+        // emptyRest (0) and emptyOne (1) are the bytes that are zero once their low bit is clear.
+        let empties = zero_bytes(u64::from_le_bytes(self.tophash) & !LSB);
+        (empties != 0).then(|| slot_of_bit(empties.trailing_zeros()))
+    }
+
     /// The live slots (tophash at least `minTopHash`), bit `s` for slot `s`.
     #[inline]
     pub fn live_mask(&self) -> u8 {
@@ -261,6 +269,35 @@ impl<K, V> Iterator for ChainIter<'_, K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_empty_slot_is_the_lowest_marked_empty() {
+        let mut bucket: Bucket<u64, u64> = Bucket::new();
+        assert_eq!(bucket.first_empty(), Some(0));
+        bucket.tophash = [
+            MIN_TOP_HASH,
+            0xff,
+            EVACUATED_EMPTY,
+            EMPTY_ONE,
+            7,
+            EMPTY_REST,
+            2,
+            9,
+        ];
+        assert_eq!(bucket.first_empty(), Some(3));
+        bucket.tophash = [0xfe; BUCKET_CNT];
+        assert_eq!(bucket.first_empty(), None);
+        for slot in 0..BUCKET_CNT {
+            for mark in [EMPTY_ONE, EMPTY_REST] {
+                let mut tophash = [MIN_TOP_HASH + 1; BUCKET_CNT];
+                tophash[slot] = mark;
+                // Empty bytes above the first may be over-reported by the word trick: harmless.
+                tophash[BUCKET_CNT - 1] = EMPTY_ONE;
+                bucket.tophash = tophash;
+                assert_eq!(bucket.first_empty(), Some(slot));
+            }
+        }
+    }
 
     #[test]
     fn markers_are_classified_like_go() {

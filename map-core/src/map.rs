@@ -7,8 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::bucket::{
-    is_empty, slot_of_bit, BucketArray, Slot, BUCKET_CNT, EMPTY_ONE, EMPTY_REST, MIN_TOP_HASH,
-    NO_OVERFLOW,
+    slot_of_bit, BucketArray, Slot, BUCKET_CNT, EMPTY_ONE, EMPTY_REST, MIN_TOP_HASH, NO_OVERFLOW,
 };
 use crate::hash::{hash_seed_from, mix64, os_seed, DefaultHashBuilder, GOLDEN_GAMMA};
 #[cfg(feature = "faults")]
@@ -366,17 +365,13 @@ where
             let mut insert_at: Option<(u32, usize)> = None;
             let mut index = start as u32;
             let mut chain_len = 1;
-            'chain: loop {
+            loop {
                 let bucket = &mut self.buckets.buckets[index as usize];
-                for slot in 0..BUCKET_CNT {
-                    let t = bucket.tophash[slot];
-                    if t != top {
-                        if is_empty(t) && insert_at.is_none() {
-                            insert_at = Some((index, slot));
-                        }
-                        if t == EMPTY_REST {
-                            break 'chain;
-                        }
+                let (mut candidates, ends_chain) = bucket.candidates(top);
+                while candidates != 0 {
+                    let slot = slot_of_bit(candidates.trailing_zeros());
+                    candidates &= candidates - 1;
+                    if bucket.tophash[slot] != top {
                         continue;
                     }
                     if let Slot::Live(k, v) = &mut bucket.slots[slot] {
@@ -385,7 +380,12 @@ where
                         }
                     }
                 }
-                if bucket.overflow == NO_OVERFLOW {
+                // The lowest empty slot comes no later than the first emptyRest: it is the one
+                // Go's slot-by-slot scan records.
+                if insert_at.is_none() {
+                    insert_at = bucket.first_empty().map(|slot| (index, slot));
+                }
+                if ends_chain || bucket.overflow == NO_OVERFLOW {
                     break;
                 }
                 index = bucket.overflow;
