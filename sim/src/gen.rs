@@ -127,14 +127,19 @@ pub struct KeyPool {
 /// Where each present key is in [`KeyPool::present`].
 #[derive(Clone, Debug)]
 enum Positions {
-    /// Indexed by key (`NOT_PRESENT` for an absent key): the generator updates it on nearly every
-    /// op, and an array index is several times cheaper than a hashed lookup.
+    /// Indexed by key (`NOT_PRESENT` or `RECENTLY_REMOVED` for an absent key): the generator
+    /// updates it on nearly every op, and an array index is several times cheaper than a hashed
+    /// lookup.
     Dense(Vec<u32>),
     /// For key spaces too large to index (lookups only: never iterated).
     Hashed(IndexMap<u64, u32, foldhash::fast::FixedState>),
 }
 
+/// In a dense index: an absent key that is not in the removed list.
 const NOT_PRESENT: u32 = u32::MAX;
+/// In a dense index: an absent key in the removed list, so that an insert looks for it there
+/// only then.
+const RECENTLY_REMOVED: u32 = u32::MAX - 1;
 
 impl Positions {
     /// Largest key space indexed by key: 256 KiB of positions.
@@ -145,7 +150,7 @@ impl Positions {
             Positions::Dense(by_key) => by_key
                 .get(key as usize)
                 .copied()
-                .filter(|&i| i != NOT_PRESENT),
+                .filter(|&i| i < RECENTLY_REMOVED),
             Positions::Hashed(map) => map.get(&key).copied(),
         }
     }
@@ -160,12 +165,27 @@ impl Positions {
         }
     }
 
-    fn unset(&mut self, key: u64) {
+    /// Marks `key` absent, and whether it is in the removed list.
+    fn unset(&mut self, key: u64, in_removed: bool) {
         match self {
-            Positions::Dense(by_key) => by_key[key as usize] = NOT_PRESENT,
+            Positions::Dense(by_key) => {
+                by_key[key as usize] = if in_removed {
+                    RECENTLY_REMOVED
+                } else {
+                    NOT_PRESENT
+                }
+            }
             Positions::Hashed(map) => {
                 map.swap_remove(&key);
             }
+        }
+    }
+
+    /// Whether absent `key` may be in the removed list.
+    fn maybe_in_removed(&self, key: u64) -> bool {
+        match self {
+            Positions::Dense(by_key) => by_key[key as usize] == RECENTLY_REMOVED,
+            Positions::Hashed(_) => true,
         }
     }
 }
@@ -193,11 +213,14 @@ impl KeyPool {
         if self.position.get(key).is_some() {
             return false;
         }
+        let in_removed = self.position.maybe_in_removed(key);
         self.position.set(key, self.present.len() as u32);
         self.present.push(key);
         // A key is in `removed` only while absent, and at most once.
-        if let Some(i) = self.removed.iter().position(|&k| k == key) {
-            self.removed.remove(i);
+        if in_removed {
+            if let Some(i) = self.removed.iter().position(|&k| k == key) {
+                self.removed.remove(i);
+            }
         }
         true
     }
@@ -207,7 +230,6 @@ impl KeyPool {
         let Some(i) = self.position.get(key) else {
             return;
         };
-        self.position.unset(key);
         self.present.swap_remove(i as usize);
         if let Some(&moved) = self.present.get(i as usize) {
             self.position.set(moved, i);
@@ -218,22 +240,25 @@ impl KeyPool {
     /// Records a clear: every present key becomes a removed one.
     pub fn clear(&mut self) {
         // Only the last keys pushed stay in `removed`: push just those.
-        let skipped = self.present.len().saturating_sub(Self::REMOVED_KEPT);
-        for i in skipped..self.present.len() {
-            self.push_removed(self.present[i]);
-        }
-        for i in 0..self.present.len() {
+        let pushed = self.present.len().saturating_sub(Self::REMOVED_KEPT);
+        for i in 0..pushed {
             let key = self.present[i];
-            self.position.unset(key);
+            self.position.unset(key, false);
+        }
+        for i in pushed..self.present.len() {
+            self.push_removed(self.present[i]);
         }
         self.present.clear();
     }
 
+    /// Appends absent `key` to the removed list, dropping the oldest when full.
     fn push_removed(&mut self, key: u64) {
         if self.removed.len() == Self::REMOVED_KEPT {
-            self.removed.remove(0);
+            let dropped = self.removed.remove(0);
+            self.position.unset(dropped, false);
         }
         self.removed.push(key);
+        self.position.unset(key, true);
     }
 
     /// How many keys are present.
@@ -454,10 +479,15 @@ mod tests {
             for (i, &key) in dense.present.iter().enumerate() {
                 assert_eq!(dense.position.get(key), Some(i as u32));
             }
-            assert!(dense
-                .removed
-                .iter()
-                .all(|&k| dense.position.get(k).is_none()));
+            for key in 0..64 {
+                let in_removed = dense.removed.contains(&key);
+                assert_eq!(
+                    dense.position.maybe_in_removed(key),
+                    in_removed,
+                    "key {key}"
+                );
+                assert!(!in_removed || dense.position.get(key).is_none());
+            }
             assert!(dense.removed.len() <= KeyPool::REMOVED_KEPT);
         }
     }
