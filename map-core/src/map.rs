@@ -435,11 +435,12 @@ where
         let mut index = start as u32;
         loop {
             let bucket = &mut self.buckets.buckets[index as usize];
-            let (mut candidates, ends_chain) = bucket.candidates(top);
-            while candidates != 0 {
-                let slot = slot_of_bit(candidates.trailing_zeros());
-                candidates &= candidates - 1;
-                if bucket.tophash[slot] != top {
+            for slot in 0..BUCKET_CNT {
+                let t = bucket.tophash[slot];
+                if t != top {
+                    if t == EMPTY_REST {
+                        return None;
+                    }
                     continue;
                 }
                 let matches = matches!(&bucket.slots[slot], Slot::Live(k, _) if k.borrow() == key);
@@ -462,7 +463,7 @@ where
                 }
                 return Some(value);
             }
-            if ends_chain || bucket.overflow == NO_OVERFLOW {
+            if bucket.overflow == NO_OVERFLOW {
                 return None;
             }
             index = bucket.overflow;
