@@ -60,54 +60,7 @@ pub fn stdout_of(cmd: &mut Command) -> Option<String> {
 ///
 /// The output is also returned, so callers can read a tool's report without parsing the file.
 pub fn run_logged(cmd: &mut Command, log: &Path, echo: bool) -> io::Result<Finished> {
-    if let Some(dir) = log.parent() {
-        fs::create_dir_all(dir)?;
-    }
-    let mut file = File::create(log)?;
-    writeln!(file, "$ {}", describe(cmd))?;
-    let start = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let (tx, rx) = mpsc::channel::<String>();
-    let readers = [
-        forward(
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-            tx.clone(),
-        ),
-        forward(
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-            tx,
-        ),
-    ];
-    let mut output = String::new();
-    // The channel closes when both readers reach end of file, i.e. when the child closed both pipes.
-    for line in rx {
-        if echo {
-            eprintln!("{line}");
-        }
-        writeln!(file, "{line}")?;
-        output.push_str(&line);
-        output.push('\n');
-    }
-    for reader in readers.into_iter().flatten() {
-        // A reader thread only ends by end of file or a read error; either way its lines are in.
-        let _ = reader.join();
-    }
-    let status = child.wait()?;
-    Ok(Finished {
-        status,
-        elapsed: start.elapsed(),
-        output,
-    })
+    run_logged_limited(cmd, log, echo, None, GRACE).map(|limited| limited.finished)
 }
 
 /// A run stopped at a time limit, or not.
@@ -132,14 +85,16 @@ pub fn run_logged_until(
     echo: bool,
     limit: Duration,
 ) -> io::Result<Limited> {
-    run_logged_until_with_grace(cmd, log, echo, limit, GRACE)
+    run_logged_limited(cmd, log, echo, Some(limit), GRACE)
 }
 
-fn run_logged_until_with_grace(
+/// [`run_logged`] without a limit (it then returns once the child has closed its output), or
+/// [`run_logged_until`] with this `grace`.
+fn run_logged_limited(
     cmd: &mut Command,
     log: &Path,
     echo: bool,
-    limit: Duration,
+    limit: Option<Duration>,
     grace: Duration,
 ) -> io::Result<Limited> {
     if let Some(dir) = log.parent() {
@@ -192,6 +147,9 @@ fn run_logged_until_with_grace(
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
+        let Some(limit) = limit else {
+            continue;
+        };
         let elapsed = start.elapsed();
         // The child is ours: its id came from our own spawn.
         let signal = |name: &str| {
@@ -311,8 +269,7 @@ mod tests {
         let limit = Duration::from_millis(300);
         let log = dir.join("out.log");
         let done =
-            run_logged_until_with_grace(&mut cmd, &log, false, limit, Duration::from_secs(3))
-                .unwrap();
+            run_logged_limited(&mut cmd, &log, false, Some(limit), Duration::from_secs(3)).unwrap();
         assert!(done.timed_out);
         assert!(
             done.finished.elapsed < Duration::from_secs(10),
