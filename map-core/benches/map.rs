@@ -113,95 +113,57 @@ type GoMapU64 = GoMap<u64, u64, DefaultHashBuilder>;
 type StdSameHasher = HashMap<u64, u64, DefaultHashBuilder>;
 type StdRandomState = HashMap<u64, u64, RandomState>;
 
-impl BenchMap for GoMapU64 {
-    const ID: &'static str = report::GOMAP;
-    fn empty() -> Self {
-        GoMap::with_hasher_and_seed(DefaultHashBuilder::with_seed(HASH_SEED), MAP_SEED)
-    }
-    #[inline]
-    fn put(&mut self, k: u64, v: u64) {
-        self.insert(k, v);
-    }
-    #[inline]
-    fn find(&self, k: &u64) -> Option<&u64> {
-        self.get(k)
-    }
-    #[inline]
-    fn take(&mut self, k: &u64) -> Option<u64> {
-        self.remove(k)
-    }
-    fn len(&self) -> usize {
-        GoMap::len(self)
-    }
-    #[inline]
-    fn fold_entries(&self) -> u64 {
-        let mut acc = 0u64;
-        for (k, v) in self.iter() {
-            acc = acc.wrapping_add(k ^ v);
+/// Implements [`BenchMap`] for a map type whose own methods are spelled like std's
+/// (`insert`, `get`, `remove`, `len`, `iter`); only the id and the empty map differ.
+macro_rules! bench_map {
+    ($map:ty, $id:expr, $empty:expr) => {
+        impl BenchMap for $map {
+            const ID: &'static str = $id;
+            fn empty() -> Self {
+                $empty
+            }
+            #[inline]
+            fn put(&mut self, k: u64, v: u64) {
+                self.insert(k, v);
+            }
+            #[inline]
+            fn find(&self, k: &u64) -> Option<&u64> {
+                self.get(k)
+            }
+            #[inline]
+            fn take(&mut self, k: &u64) -> Option<u64> {
+                self.remove(k)
+            }
+            fn len(&self) -> usize {
+                <$map>::len(self)
+            }
+            #[inline]
+            fn fold_entries(&self) -> u64 {
+                let mut acc = 0u64;
+                for (k, v) in self.iter() {
+                    acc = acc.wrapping_add(k ^ v);
+                }
+                acc
+            }
         }
-        acc
-    }
+    };
 }
 
-impl BenchMap for StdSameHasher {
-    const ID: &'static str = report::STD_SAME;
-    fn empty() -> Self {
-        HashMap::with_hasher(DefaultHashBuilder::with_seed(HASH_SEED))
-    }
-    #[inline]
-    fn put(&mut self, k: u64, v: u64) {
-        self.insert(k, v);
-    }
-    #[inline]
-    fn find(&self, k: &u64) -> Option<&u64> {
-        self.get(k)
-    }
-    #[inline]
-    fn take(&mut self, k: &u64) -> Option<u64> {
-        self.remove(k)
-    }
-    fn len(&self) -> usize {
-        HashMap::len(self)
-    }
-    #[inline]
-    fn fold_entries(&self) -> u64 {
-        let mut acc = 0u64;
-        for (k, v) in self.iter() {
-            acc = acc.wrapping_add(k ^ v);
-        }
-        acc
-    }
-}
-
-impl BenchMap for StdRandomState {
-    const ID: &'static str = report::STD_RANDOM;
-    fn empty() -> Self {
-        HashMap::with_hasher(RandomState::new())
-    }
-    #[inline]
-    fn put(&mut self, k: u64, v: u64) {
-        self.insert(k, v);
-    }
-    #[inline]
-    fn find(&self, k: &u64) -> Option<&u64> {
-        self.get(k)
-    }
-    #[inline]
-    fn take(&mut self, k: &u64) -> Option<u64> {
-        self.remove(k)
-    }
-    fn len(&self) -> usize {
-        HashMap::len(self)
-    }
-    #[inline]
-    fn fold_entries(&self) -> u64 {
-        let mut acc = 0u64;
-        for (k, v) in self.iter() {
-            acc = acc.wrapping_add(k ^ v);
-        }
-        acc
-    }
-}
+bench_map!(
+    GoMapU64,
+    report::GOMAP,
+    GoMap::with_hasher_and_seed(DefaultHashBuilder::with_seed(HASH_SEED), MAP_SEED)
+);
+bench_map!(
+    StdSameHasher,
+    report::STD_SAME,
+    HashMap::with_hasher(DefaultHashBuilder::with_seed(HASH_SEED))
+);
+bench_map!(
+    StdRandomState,
+    report::STD_RANDOM,
+    HashMap::with_hasher(RandomState::new())
+);
 
 /// SplitMix64 over a counter: deterministic, well mixed, and a bijection of the counter, so the
 /// first `len` outputs are distinct.
