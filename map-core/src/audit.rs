@@ -620,15 +620,34 @@ mod tests {
         let mut map = one_chain(3);
         let slot = duplicate(&mut map, (0, 1), 0);
         assert_eq!(map.check_invariants(), duplicate_at(0, slot));
+        // The only tophash of its range of 64 values in the chain.
+        let mut map = one_chain(1);
+        let slot = duplicate(&mut map, (0, 0), 0);
+        assert_eq!(map.check_invariants(), duplicate_at(0, slot));
     }
 
     #[test]
     fn a_duplicate_further_down_a_short_chain_is_found() {
-        let mut map = one_chain(30);
+        let map = one_chain(30);
         let chain = chain_zero(&map);
         assert_eq!(chain.len(), 4);
-        let slot = duplicate(&mut map, (chain[0], 7), chain[3]);
-        assert_eq!(map.check_invariants(), duplicate_at(chain[3], slot));
+        for from in [chain[0], chain[1], chain[2]] {
+            let mut map = one_chain(30);
+            let slot = duplicate(&mut map, (from, 7), chain[3]);
+            assert_eq!(map.check_invariants(), duplicate_at(chain[3], slot));
+        }
+    }
+
+    #[test]
+    fn distinct_keys_with_one_tophash_in_one_chain_are_no_duplicates() {
+        // Keys `i` and `i + 200` share a tophash: 30 keys in chain 0, then their twins, which land
+        // both in the same buckets as the originals and in buckets after them.
+        let mut map = one_chain(30);
+        for i in 0..30 {
+            map.insert(chain_zero_key(i + 200), i);
+        }
+        assert!(chain_zero(&map).len() <= SHORT_CHAIN_BUCKETS);
+        assert_eq!(map.check_invariants(), Ok(()));
     }
 
     #[test]
