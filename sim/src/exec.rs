@@ -14,7 +14,7 @@ use std::sync::Once;
 use map_core::{Cursor, GoMap};
 
 pub use crate::coverage::Coverage;
-pub use crate::failure::{Failure, FailureKind};
+pub use crate::failure::{Failure, FailureKind, Stage};
 use crate::hasher::SimHasher;
 use crate::model::{Allowed, Model, Violation};
 use crate::op::{CursorId, Op, OpKind, MAX_CURSORS};
@@ -81,15 +81,16 @@ pub fn check_runnable(program: &Program) -> Result<(), String> {
 ///
 /// # Panics
 /// If [`check_runnable`] rejects the program (an invalid config, or a fault without the `faults`
-/// feature). Panics inside the map are not propagated: they become [`FailureKind::Panic`].
+/// feature). Panics inside the map, creating it included, are not propagated: they become
+/// [`FailureKind::Panic`].
 pub fn run(program: &Program) -> Result<RunStats, Failure> {
-    Executor::new(program, None).run()
+    Executor::new(program, None)?.run()
 }
 
 /// Like [`run`], and describes every step to `log`: the op, the model's and the map's results,
 /// and each cursor yield with the rule that allowed it (for `sim replay --verbose`).
 pub fn run_verbose(program: &Program, log: &mut dyn FnMut(&str)) -> Result<RunStats, Failure> {
-    Executor::new(program, Some(log)).run()
+    Executor::new(program, Some(log))?.run()
 }
 
 struct Executor<'a> {
@@ -105,23 +106,13 @@ struct Executor<'a> {
 }
 
 impl<'a> Executor<'a> {
-    fn new(program: &'a Program, log: Option<&'a mut dyn FnMut(&str)>) -> Self {
+    /// An executor with the program's map created; a panic while creating it is a failure.
+    fn new(program: &'a Program, log: Option<&'a mut dyn FnMut(&str)>) -> Result<Self, Failure> {
         if let Err(why) = check_runnable(program) {
             panic!("cannot run this program: {why}");
         }
-        let config = &program.config;
-        let hasher = SimHasher::new(config.hasher, config.hasher_seed);
-        #[cfg_attr(not(feature = "faults"), allow(unused_mut))]
-        let mut map = GoMap::with_capacity_hasher_and_seed(
-            config.initial_capacity as usize,
-            hasher,
-            config.map_seed,
-        );
-        #[cfg(feature = "faults")]
-        if let Some(fault) = config.fault {
-            map.inject(fault);
-        }
-        Executor {
+        let map = catch_creation(|| create_map(&program.config))?;
+        Ok(Executor {
             program,
             map,
             cursors: Default::default(),
@@ -130,7 +121,7 @@ impl<'a> Executor<'a> {
             step: 0,
             since_audit: 0,
             log,
-        }
+        })
     }
 
     fn run(mut self) -> Result<RunStats, Failure> {
@@ -405,7 +396,7 @@ impl<'a> Executor<'a> {
             });
         Failure {
             step: self.step,
-            op: self.program.ops.get(self.step).copied(),
+            stage: Stage::at(&self.program.ops, self.step),
             kind: violation.kind,
             expected: violation.expected,
             found: violation.found,
@@ -440,6 +431,36 @@ impl<'a> Executor<'a> {
             log(&line());
         }
     }
+}
+
+/// Runs `create`, turning a panic into a [`Stage::CreateMap`] failure.
+fn catch_creation<T>(create: impl FnOnce() -> T) -> Result<T, Failure> {
+    install_panic_hook();
+    let _quiet = QuietPanics::enter();
+    panic::catch_unwind(AssertUnwindSafe(create)).map_err(|payload| Failure {
+        step: 0,
+        stage: Stage::CreateMap,
+        kind: FailureKind::Panic,
+        expected: "no panic".to_string(),
+        found: format!("creating the map panicked: {}", panic_message(&*payload)),
+        diagram: "(no map: creating it panicked)".to_string(),
+    })
+}
+
+/// The program's map: its capacity, hasher and seed, and its fault when one is injected.
+fn create_map(config: &crate::program::Config) -> SimMap {
+    let hasher = SimHasher::new(config.hasher, config.hasher_seed);
+    #[cfg_attr(not(feature = "faults"), allow(unused_mut))]
+    let mut map = GoMap::with_capacity_hasher_and_seed(
+        config.initial_capacity as usize,
+        hasher,
+        config.map_seed,
+    );
+    #[cfg(feature = "faults")]
+    if let Some(fault) = config.fault {
+        map.inject(fault);
+    }
+    map
 }
 
 thread_local! {
@@ -548,6 +569,25 @@ mod tests {
         ]);
         let stats = run(&p).expect("clean");
         assert_eq!(stats.cursor_steps, 0);
+    }
+
+    #[test]
+    fn a_panic_while_creating_the_map_is_a_failure_before_the_first_op() {
+        let failure = catch_creation(|| -> SimMap { panic!("no room for the buckets") })
+            .expect_err("the panic is caught");
+        assert_eq!(failure.stage, Stage::CreateMap);
+        assert_eq!(failure.kind, FailureKind::Panic);
+        assert!(
+            failure.found.contains("no room for the buckets"),
+            "{}",
+            failure.found
+        );
+        let shown = failure.to_string();
+        assert!(
+            shown.starts_with("failure before the first op: creating the map"),
+            "{shown}"
+        );
+        assert!(catch_creation(|| 7).is_ok_and(|n| n == 7));
     }
 
     #[test]

@@ -46,13 +46,34 @@ impl FailureKind {
     }
 }
 
+/// Where in a run a check failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Creating the map from the program's config, before the first op.
+    CreateMap,
+    /// Applying this op.
+    Op(Op),
+    /// The end-of-program checks: draining live cursors, the final audit, `iter()` against the
+    /// model.
+    End,
+}
+
+impl Stage {
+    /// The stage of `step` in a program of these ops: the op at `step`, or [`Stage::End`] past
+    /// the last one.
+    pub fn at(ops: &[Op], step: usize) -> Stage {
+        ops.get(step).map_or(Stage::End, |&op| Stage::Op(op))
+    }
+}
+
 /// A failed check during [`crate::exec::run`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
-    /// Index of the failing op in the program; `ops.len()` for the end-of-program checks.
+    /// Index of the failing op in the program; 0 while creating the map, `ops.len()` for the
+    /// end-of-program checks.
     pub step: usize,
-    /// The failing op; `None` for the end-of-program checks (final audit, draining live cursors).
-    pub op: Option<Op>,
+    /// What the run was doing.
+    pub stage: Stage,
     /// Which check failed.
     pub kind: FailureKind,
     /// What the model expected.
@@ -65,9 +86,10 @@ pub struct Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.op {
-            Some(op) => writeln!(f, "failure at step {}: `{op}`", self.step)?,
-            None => writeln!(f, "failure at step {}: end-of-program checks", self.step)?,
+        match &self.stage {
+            Stage::CreateMap => writeln!(f, "failure before the first op: creating the map")?,
+            Stage::Op(op) => writeln!(f, "failure at step {}: `{op}`", self.step)?,
+            Stage::End => writeln!(f, "failure at step {}: end-of-program checks", self.step)?,
         }
         writeln!(f, "  check:    {}", self.kind.describe())?;
         writeln!(f, "  expected: {}", self.expected)?;

@@ -326,6 +326,7 @@ fn replace_key(op: Op, from: u64, to: u64) -> Op {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::failure::Stage;
     use crate::gen::generate_with;
     use crate::program::Config;
 
@@ -339,7 +340,7 @@ mod tests {
         let program = generate_with(&config, 1);
         let failure = Failure {
             step: program.ops.len() - 1,
-            op: program.ops.last().copied(),
+            stage: Stage::at(&program.ops, program.ops.len() - 1),
             kind: FailureKind::Panic,
             expected: String::new(),
             found: String::new(),

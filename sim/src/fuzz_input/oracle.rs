@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::exec::{Failure, FailureKind, SimMap};
+use crate::exec::{Failure, FailureKind, SimMap, Stage};
 use crate::hasher::SimHasher;
 use crate::op::Op;
 use crate::program::Program;
@@ -45,7 +45,7 @@ pub fn check_against_std(program: &Program) -> Result<(), Failure> {
     };
     Err(Failure {
         step,
-        op: program.ops.get(step).copied(),
+        stage: Stage::at(&program.ops, step),
         kind,
         expected: format!("{expected} (std HashMap)"),
         found,
