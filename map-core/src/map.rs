@@ -244,7 +244,19 @@ where
 
     /// Finds the slot holding `key` (Go's `mapaccess`): in the old array when the key's old bucket
     /// is not yet evacuated, else in the current one. Never evacuates.
+    #[inline]
     pub(crate) fn find<Q>(&self, hash: u64, key: &Q) -> Option<SlotRef>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.find_entry(hash, key).map(|(at, _, _)| at)
+    }
+
+    /// [`Self::find`], with the entry found: a lookup that reads the entry needs no second
+    /// indexing of array, bucket and slot.
+    #[inline]
+    fn find_entry<Q>(&self, hash: u64, key: &Q) -> Option<(SlotRef, &K, &V)>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -269,13 +281,14 @@ where
                 if bucket.tophash[slot] != top {
                     continue;
                 }
-                if let Slot::Live(k, _) = &bucket.slots[slot] {
+                if let Slot::Live(k, v) = &bucket.slots[slot] {
                     if k.borrow() == key {
-                        return Some(SlotRef {
+                        let at = SlotRef {
                             in_old,
                             bucket: index,
                             slot,
-                        });
+                        };
+                        return Some((at, k, v));
                     }
                 }
             }
@@ -286,31 +299,18 @@ where
         }
     }
 
-    /// The live key and value at `at`.
-    #[inline]
-    pub(crate) fn entry_at(&self, at: SlotRef) -> Option<(&K, &V)> {
-        let array = if at.in_old {
-            self.old.as_ref()?
-        } else {
-            &self.buckets
-        };
-        match &array.buckets[at.bucket as usize].slots[at.slot] {
-            Slot::Live(k, v) => Some((k, v)),
-            _ => None,
-        }
-    }
-
     /// The key and value stored for `key` (Go's `mapaccessK`).
+    #[inline]
     pub(crate) fn get_key_value<Q>(&self, key: &Q) -> Option<(&K, &V)>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let at = self.find(self.hash(key), key)?;
-        self.entry_at(at)
+        self.find_entry(self.hash(key), key).map(|(_, k, v)| (k, v))
     }
 
     /// The value stored for `key` (Go's `mapaccess1`). Never evacuates.
+    #[inline]
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
