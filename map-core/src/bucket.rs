@@ -127,11 +127,13 @@ impl<K, V> Bucket<K, V> {
     /// The live slots (tophash at least `minTopHash`), bit `s` for slot `s`.
     #[inline]
     pub fn live_mask(&self) -> u8 {
-        let mut mask = 0u8;
-        for (slot, &top) in self.tophash.iter().enumerate() {
-            mask |= u8::from(top >= MIN_TOP_HASH) << slot;
-        }
-        mask
+        let word = u64::from_le_bytes(self.tophash);
+        // A byte's high bit ends up set when it is at least minTopHash: subtracting from the byte
+        // with its high bit forced on cannot borrow from the next byte, and bytes of 0x80 and up
+        // keep their own high bit.
+        let live = ((word | MSB).wrapping_sub(LSB * u64::from(MIN_TOP_HASH)) | word) & MSB;
+        // Gathers the eight high bits into one byte, slot s at bit s.
+        ((live >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
     }
 
     /// Whether this (old) bucket has been evacuated (Go's `evacuated`): the first slot's tophash
@@ -373,6 +375,30 @@ mod tests {
                     bucket.tophash
                 );
             }
+        }
+    }
+
+    #[test]
+    fn live_mask_agrees_with_a_byte_by_byte_scan() {
+        let mut bucket: Bucket<u64, u64> = Bucket::new();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for round in 0..20_000u64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut bytes = state.to_le_bytes();
+            // Markers and the values around minTopHash, in every slot, often.
+            bytes[(round % 8) as usize] = (round % 8) as u8;
+            bucket.tophash = bytes;
+            let expected = (0..BUCKET_CNT)
+                .filter(|&s| bytes[s] >= MIN_TOP_HASH)
+                .fold(0u8, |mask, s| mask | 1 << s);
+            assert_eq!(bucket.live_mask(), expected, "{bytes:?}");
+        }
+        for top in 0..=u8::MAX {
+            bucket.tophash = [top; BUCKET_CNT];
+            let expected = if top >= MIN_TOP_HASH { u8::MAX } else { 0 };
+            assert_eq!(bucket.live_mask(), expected, "{top}");
         }
     }
 
