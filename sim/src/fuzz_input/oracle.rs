@@ -20,7 +20,9 @@ use crate::program::Program;
 /// map alone (they must not change any result).
 pub fn check_against_std(program: &Program) -> Result<(), Failure> {
     let mut map = new_map(program);
-    let mut std_map: HashMap<u64, u64> = HashMap::new();
+    // A fixed hasher: nothing a program replays may depend on a random seed, even where (as
+    // here) only lookups and a sorted copy are read.
+    let mut std_map = StdMap::default();
     let mut step = 0;
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         run_ops(program, &mut map, &mut std_map, &mut step)?;
@@ -55,6 +57,9 @@ pub fn check_against_std(program: &Program) -> Result<(), Failure> {
 
 type Mismatch = (FailureKind, String, String);
 
+/// The peer map: std's `HashMap`.
+type StdMap = HashMap<u64, u64, foldhash::fast::FixedState>;
+
 fn new_map(program: &Program) -> SimMap {
     let c = &program.config;
     let hasher = SimHasher::new(c.hasher, c.hasher_seed);
@@ -71,7 +76,7 @@ fn new_map(program: &Program) -> SimMap {
 fn run_ops(
     program: &Program,
     map: &mut SimMap,
-    std_map: &mut HashMap<u64, u64>,
+    std_map: &mut StdMap,
     step: &mut usize,
 ) -> Result<(), Mismatch> {
     for (i, op) in program.ops.iter().enumerate() {
@@ -119,11 +124,7 @@ fn run_ops(
     Ok(())
 }
 
-fn compare_contents(
-    program: &Program,
-    map: &SimMap,
-    std_map: &HashMap<u64, u64>,
-) -> Result<(), Mismatch> {
+fn compare_contents(program: &Program, map: &SimMap, std_map: &StdMap) -> Result<(), Mismatch> {
     let expected: BTreeMap<u64, u64> = std_map.iter().map(|(&k, &v)| (k, v)).collect();
     let mut yielded = BTreeMap::new();
     for (&k, &v) in map.iter() {
