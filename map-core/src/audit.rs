@@ -656,7 +656,12 @@ mod tests {
         let chain = chain_zero(&map);
         assert_eq!(chain.len(), 13);
         let last = chain[12];
-        for from in [chain[2], chain[SHORT_CHAIN_BUCKETS - 1], chain[9]] {
+        for from in [
+            chain[2],
+            chain[SHORT_CHAIN_BUCKETS - 1],
+            chain[SHORT_CHAIN_BUCKETS],
+            chain[9],
+        ] {
             let mut map = one_chain(100);
             let slot = duplicate(&mut map, (from, 5), last);
             assert_eq!(map.check_invariants(), duplicate_at(last, slot));
