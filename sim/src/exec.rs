@@ -434,7 +434,7 @@ impl<'a> Executor<'a> {
 }
 
 /// Runs `create`, turning a panic into a [`Stage::CreateMap`] failure.
-fn catch_creation<T>(create: impl FnOnce() -> T) -> Result<T, Failure> {
+pub(crate) fn catch_creation<T>(create: impl FnOnce() -> T) -> Result<T, Failure> {
     install_panic_hook();
     let _quiet = QuietPanics::enter();
     panic::catch_unwind(AssertUnwindSafe(create)).map_err(|payload| Failure {
@@ -448,7 +448,7 @@ fn catch_creation<T>(create: impl FnOnce() -> T) -> Result<T, Failure> {
 }
 
 /// The program's map: its capacity, hasher and seed, and its fault when one is injected.
-fn create_map(config: &crate::program::Config) -> SimMap {
+pub(crate) fn create_map(config: &crate::program::Config) -> SimMap {
     let hasher = SimHasher::new(config.hasher, config.hasher_seed);
     #[cfg_attr(not(feature = "faults"), allow(unused_mut))]
     let mut map = GoMap::with_capacity_hasher_and_seed(

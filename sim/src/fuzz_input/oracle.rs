@@ -9,8 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::exec::{Failure, FailureKind, SimMap, Stage};
-use crate::hasher::SimHasher;
+use crate::exec::{self, Failure, FailureKind, SimMap, Stage};
 use crate::op::Op;
 use crate::program::Program;
 
@@ -19,7 +18,7 @@ use crate::program::Program;
 /// the program used, and a clone's equality. Cursor ops are skipped; growth controls go to the
 /// map alone (they must not change any result).
 pub fn check_against_std(program: &Program) -> Result<(), Failure> {
-    let mut map = new_map(program);
+    let mut map = exec::catch_creation(|| exec::create_map(&program.config))?;
     // A fixed hasher: nothing a program replays may depend on a random seed, even where (as
     // here) only lookups and a sorted copy are read.
     let mut std_map = StdMap::default();
@@ -59,19 +58,6 @@ type Mismatch = (FailureKind, String, String);
 
 /// The peer map: std's `HashMap`.
 type StdMap = HashMap<u64, u64, foldhash::fast::FixedState>;
-
-fn new_map(program: &Program) -> SimMap {
-    let c = &program.config;
-    let hasher = SimHasher::new(c.hasher, c.hasher_seed);
-    #[cfg_attr(not(feature = "faults"), allow(unused_mut))]
-    let mut map =
-        SimMap::with_capacity_hasher_and_seed(c.initial_capacity as usize, hasher, c.map_seed);
-    #[cfg(feature = "faults")]
-    if let Some(fault) = c.fault {
-        map.inject(fault);
-    }
-    map
-}
 
 fn run_ops(
     program: &Program,
