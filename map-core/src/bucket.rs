@@ -4,6 +4,7 @@
 //! keeps its `2^B` main buckets first and appends overflow buckets after them, so an overflow link
 //! is an index into the same vector (0 means "none": bucket 0 is always a main bucket).
 
+use std::borrow::Borrow;
 use std::sync::Arc;
 
 /// Slots per bucket (Go's `bucketCnt`).
@@ -114,6 +115,28 @@ impl<K, V> Bucket<K, V> {
             zero_bytes(word ^ (LSB * u64::from(top))) & below_rest,
             rest != 0,
         )
+    }
+
+    /// The slot holding `key` among those a lookup of `top` reaches (see [`Self::candidates`]),
+    /// and whether this bucket ends the chain's search: one bucket of the scan in Go's
+    /// `mapaccess` and `mapassign`.
+    #[inline]
+    pub fn find<Q>(&self, top: u8, key: &Q) -> (Option<usize>, bool)
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let (mut candidates, ends_chain) = self.candidates(top);
+        while candidates != 0 {
+            let slot = slot_of_bit(candidates.trailing_zeros());
+            candidates &= candidates - 1;
+            if self.tophash[slot] == top
+                && matches!(&self.slots[slot], Slot::Live(k, _) if k.borrow() == key)
+            {
+                return (Some(slot), ends_chain);
+            }
+        }
+        (None, ends_chain)
     }
 
     /// The lowest slot marked empty (`emptyOne` or `emptyRest`), found with word operations.

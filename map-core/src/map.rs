@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::bucket::{
-    slot_of_bit, BucketArray, Slot, BUCKET_CNT, EMPTY_ONE, EMPTY_REST, MIN_TOP_HASH, NO_OVERFLOW,
+    BucketArray, Slot, BUCKET_CNT, EMPTY_ONE, EMPTY_REST, MIN_TOP_HASH, NO_OVERFLOW,
 };
 use crate::hash::{hash_seed_from, mix64, os_seed, DefaultHashBuilder, GOLDEN_GAMMA};
 #[cfg(feature = "faults")]
@@ -274,22 +274,15 @@ where
         let mut index = (hash as usize & array.mask()) as u32;
         loop {
             let bucket = &array.buckets[index as usize];
-            let (mut candidates, ends_chain) = bucket.candidates(top);
-            while candidates != 0 {
-                let slot = slot_of_bit(candidates.trailing_zeros());
-                candidates &= candidates - 1;
-                if bucket.tophash[slot] != top {
-                    continue;
-                }
+            let (found, ends_chain) = bucket.find(top, key);
+            if let Some(slot) = found {
                 if let Slot::Live(k, v) = &bucket.slots[slot] {
-                    if k.borrow() == key {
-                        let at = SlotRef {
-                            in_old,
-                            bucket: index,
-                            slot,
-                        };
-                        return Some((at, k, v));
-                    }
+                    let at = SlotRef {
+                        in_old,
+                        bucket: index,
+                        slot,
+                    };
+                    return Some((at, k, v));
                 }
             }
             if ends_chain || bucket.overflow == NO_OVERFLOW {
@@ -367,17 +360,10 @@ where
             let mut chain_len = 1;
             loop {
                 let bucket = &mut self.buckets.buckets[index as usize];
-                let (mut candidates, ends_chain) = bucket.candidates(top);
-                while candidates != 0 {
-                    let slot = slot_of_bit(candidates.trailing_zeros());
-                    candidates &= candidates - 1;
-                    if bucket.tophash[slot] != top {
-                        continue;
-                    }
-                    if let Slot::Live(k, v) = &mut bucket.slots[slot] {
-                        if *k == key {
-                            return Some(std::mem::replace(v, value));
-                        }
+                let (found, ends_chain) = bucket.find(top, &key);
+                if let Some(slot) = found {
+                    if let Slot::Live(_, v) = &mut bucket.slots[slot] {
+                        return Some(std::mem::replace(v, value));
                     }
                 }
                 // The lowest empty slot comes no later than the first emptyRest: it is the one
