@@ -102,6 +102,7 @@ fn plain_config(audit_every: u32) -> Config {
         ),
         len: workload::LEN,
         fault: None,
+        target: sim::target::DEFAULT_TARGET.to_string(),
     }
 }
 

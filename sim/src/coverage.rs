@@ -27,11 +27,17 @@ pub struct Coverage {
     /// Same-size growths started, forced or by the map's own overflow rule
     /// (`MapStats::same_size_grows`).
     pub same_size_grows: u64,
+    /// Cursors that took at least one step while a growth was under way: cursors that lived
+    /// through a growth.
+    pub cursors_through_growth: u64,
+    /// Cursor steps for which the target could not tell whether a growth was under way (a target
+    /// without state coverage, or a driver that cannot read its map's header).
+    pub growth_state_unknown: u64,
 }
 
 impl Coverage {
     /// How many states are counted.
-    pub const STATES: usize = 8;
+    pub const STATES: usize = 9;
 
     /// Each state's description and count, in a fixed order.
     pub fn entries(&self) -> [(&'static str, u64); Coverage::STATES] {
@@ -59,6 +65,10 @@ impl Coverage {
                 self.deep_chains,
             ),
             ("same-size growth", self.same_size_grows),
+            (
+                "cursor lived through a growth (cursors)",
+                self.cursors_through_growth,
+            ),
         ]
     }
 
@@ -72,6 +82,8 @@ impl Coverage {
         self.reinsert_yielded += other.reinsert_yielded;
         self.deep_chains += other.deep_chains;
         self.same_size_grows += other.same_size_grows;
+        self.cursors_through_growth += other.cursors_through_growth;
+        self.growth_state_unknown += other.growth_state_unknown;
     }
 }
 
@@ -108,6 +120,14 @@ impl fmt::Display for CoverageSummary {
                 100.0 * reached as f64 / self.runs as f64
             };
             writeln!(f, "  {name:<50} {reached:>7} ({share:5.1}%) {events:>12}")?;
+        }
+        if self.total.growth_state_unknown > 0 {
+            writeln!(
+                f,
+                "  (the target could not tell whether a growth was under way at {} cursor steps: \
+                 the growth states above count only the steps it could)",
+                self.total.growth_state_unknown
+            )?;
         }
         Ok(())
     }

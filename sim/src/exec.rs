@@ -1,31 +1,26 @@
 //! The executor: the only code that drives the map.
 //!
-//! It applies each op to the map and to the [`Model`] and checks, on every step: plain-op results
-//! and `len()` equal, every cursor yield allowed (rules 1-7, judged by the model), full coverage
-//! when a cursor ends, and `check_invariants` after every op (or every `audit_every`-th). At the
-//! end of the program it drains every live cursor to its end and audits once more. A panic inside
-//! the map is caught and reported as a failure at the op that caused it.
+//! It applies each op to the map under test (a [`Target`]) and to the [`Model`] and checks, on
+//! every step: plain-op results and `len()` equal, every cursor yield allowed (rules 1-7, judged
+//! by the model), full coverage when a cursor ends, and the target's audit after every op (or
+//! every `audit_every`-th) where it has one. At the end of the program it drains every live cursor
+//! to its end, audits once more and compares the map's whole contents with the model's. A panic
+//! inside the map is caught and reported as a failure at the op that caused it.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
-use map_core::{Cursor, GoMap};
-
 pub use crate::coverage::Coverage;
 pub use crate::failure::{Failure, FailureKind, Stage};
-use crate::hasher::SimHasher;
 use crate::model::{Allowed, Model, Violation};
 use crate::op::{CursorId, Op, OpKind, MAX_CURSORS};
 use crate::program::Program;
-
-/// [`Op::ForceGrow`] is skipped once the map has this many buckets: every forced doubling costs
-/// memory however few entries the map holds, and no program may exhaust memory.
-pub const MAX_FORCED_BUCKETS: usize = 1 << 12;
-
-/// The map type under test.
-pub type SimMap = GoMap<u64, u64, SimHasher>;
+pub(crate) use crate::target::create_map;
+pub use crate::target::SimMap;
+pub use crate::target::MAX_FORCED_BUCKETS;
+use crate::target::{self, MapCoreTarget, Target, TargetInfo};
 
 /// What a clean run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -63,8 +58,14 @@ impl RunStats {
     }
 }
 
-/// Why a program cannot run in this build.
+/// Why a program cannot run in this build, on its own target.
 pub fn check_runnable(program: &Program) -> Result<(), String> {
+    check_runnable_on(program, target::lookup(&program.config.target)?)
+}
+
+/// Why a program cannot run on `target`: an invalid config, a fault without the `faults` feature
+/// or on a target other than map-core, or ops that the target does not support.
+pub fn check_runnable_on(program: &Program, target: &TargetInfo) -> Result<(), String> {
     program.config.validate()?;
     if let Some(fault) = program.config.fault {
         if !cfg!(feature = "faults") {
@@ -73,55 +74,112 @@ pub fn check_runnable(program: &Program) -> Result<(), String> {
                  (rebuild with `--features faults`)"
             ));
         }
+        if target.name != target::DEFAULT_TARGET {
+            return Err(format!(
+                "the program injects fault `{fault}`, a fault of map-core's, but runs on target `{}`",
+                target.name
+            ));
+        }
+    }
+    let caps = target.capabilities;
+    if let Some(op) = program.ops.iter().find(|op| !caps.supports(op.kind())) {
+        let missing = match op.kind() {
+            OpKind::CursorNew | OpKind::CursorStep | OpKind::CursorDrop => "cursors",
+            _ => "growth controls",
+        };
+        return Err(format!(
+            "the program uses `{op}`, but target `{}` has no {missing}",
+            target.name
+        ));
     }
     Ok(())
 }
 
-/// Runs a program, checking every step.
+/// Runs a program on the target its config names, checking every step.
 ///
 /// # Panics
-/// If [`check_runnable`] rejects the program (an invalid config, or a fault without the `faults`
-/// feature). Panics inside the map, creating it included, are not propagated: they become
-/// [`FailureKind::Panic`].
+/// If [`check_runnable`] rejects the program (an unknown target, an invalid config, a fault
+/// without the `faults` feature, an op the target lacks). Panics inside the map, creating it
+/// included, are not propagated: they become [`FailureKind::Panic`].
 pub fn run(program: &Program) -> Result<RunStats, Failure> {
-    Executor::new(program, None)?.run()
+    run_on(program, known_target(program), None)
 }
 
 /// Like [`run`], and describes every step to `log`: the op, the model's and the map's results,
 /// and each cursor yield with the rule that allowed it (for `sim replay --verbose`).
 pub fn run_verbose(program: &Program, log: &mut dyn FnMut(&str)) -> Result<RunStats, Failure> {
-    Executor::new(program, Some(log))?.run()
+    run_on(program, known_target(program), Some(log))
 }
 
-struct Executor<'a> {
+fn known_target(program: &Program) -> &'static TargetInfo {
+    target::lookup(&program.config.target)
+        .unwrap_or_else(|why| panic!("cannot run this program: {why}"))
+}
+
+/// Runs a program on `target`, whatever target its config names (a user's own target, or
+/// `sim replay --target`), checking every step; `log` as for [`run_verbose`].
+///
+/// # Panics
+/// If [`check_runnable_on`] rejects the program.
+pub fn run_on<'a>(
     program: &'a Program,
-    map: SimMap,
-    cursors: [Option<Cursor<u64, u64>>; MAX_CURSORS],
+    target: &'a TargetInfo,
+    log: Option<&'a mut dyn FnMut(&str)>,
+) -> Result<RunStats, Failure> {
+    if let Err(why) = check_runnable_on(program, target) {
+        panic!("cannot run this program: {why}");
+    }
+    // map-core runs without dynamic dispatch: it is the target the throughput goals are about.
+    if target.name == target::DEFAULT_TARGET && *target == *target::default_target() {
+        let map = catch_creation(|| MapCoreTarget::new(&program.config))?;
+        return Executor::new(program, target, map, log).run();
+    }
+    let created = catch_creation(|| (target.create)(program))?;
+    match created {
+        Ok(map) => Executor::new(program, target, map, log).run(),
+        Err(why) => Err(Failure {
+            step: 0,
+            stage: Stage::CreateMap,
+            kind: FailureKind::Panic,
+            expected: format!("target `{}` is created", target.name),
+            found: format!("creating the target failed: {why}"),
+            diagram: "(no map: creating it failed)".to_string(),
+        }),
+    }
+}
+
+struct Executor<'a, T: Target> {
+    program: &'a Program,
+    info: &'a TargetInfo,
+    target: T,
     model: Model,
     stats: RunStats,
+    /// Per cursor handle: whether a step of the live cursor ran while a growth was under way.
+    saw_growth: [bool; MAX_CURSORS],
     /// The op being applied; `ops.len()` during the end-of-program checks.
     step: usize,
     since_audit: u32,
     log: Option<&'a mut dyn FnMut(&str)>,
 }
 
-impl<'a> Executor<'a> {
-    /// An executor with the program's map created; a panic while creating it is a failure.
-    fn new(program: &'a Program, log: Option<&'a mut dyn FnMut(&str)>) -> Result<Self, Failure> {
-        if let Err(why) = check_runnable(program) {
-            panic!("cannot run this program: {why}");
-        }
-        let map = catch_creation(|| create_map(&program.config))?;
-        Ok(Executor {
+impl<'a, T: Target> Executor<'a, T> {
+    fn new(
+        program: &'a Program,
+        info: &'a TargetInfo,
+        target: T,
+        log: Option<&'a mut dyn FnMut(&str)>,
+    ) -> Self {
+        Executor {
             program,
-            map,
-            cursors: Default::default(),
+            info,
+            target,
             model: Model::new(),
             stats: RunStats::default(),
+            saw_growth: [false; MAX_CURSORS],
             step: 0,
             since_audit: 0,
             log,
-        })
+        }
     }
 
     fn run(mut self) -> Result<RunStats, Failure> {
@@ -142,33 +200,35 @@ impl<'a> Executor<'a> {
     }
 
     fn run_checks(&mut self) -> Result<(), Violation> {
+        let audits = self.info.capabilities.audit;
         for (step, op) in self.program.ops.iter().enumerate() {
             self.step = step;
             self.apply(op)?;
             self.check_len()?;
             self.since_audit += 1;
-            if op.kind() == OpKind::Audit || self.since_audit >= self.program.config.audit_every {
+            if audits
+                && (op.kind() == OpKind::Audit
+                    || self.since_audit >= self.program.config.audit_every)
+            {
                 self.audit()?;
             }
         }
         self.step = self.program.ops.len();
-        self.log_line(|| {
-            "end: drain live cursors, audit, compare contents with iter()".to_string()
-        });
+        self.log_line(|| "end: drain live cursors, audit, compare contents".to_string());
         for c in CursorId::ALL {
             if self.model.is_active(c) {
                 self.step_cursor(c, u64::MAX)?;
             }
         }
-        self.audit()?;
+        if audits {
+            self.audit()?;
+        }
         self.check_contents()?;
         for c in CursorId::ALL {
             self.retire_cursor(c);
         }
-        let map_stats = self.map.stats();
-        let coverage = &mut self.stats.coverage;
-        coverage.same_size_grows = map_stats.same_size_grows;
-        coverage.reinsert_yielded = self.model.reinserted_yielded();
+        self.target.add_coverage(&mut self.stats.coverage);
+        self.stats.coverage.reinsert_yielded = self.model.reinserted_yielded();
         Ok(())
     }
 
@@ -178,31 +238,31 @@ impl<'a> Executor<'a> {
         let step = self.step;
         match *op {
             Op::Insert { key, value } => {
-                let found = self.map.insert(key, value);
+                let found = self.target.insert(key, value);
                 let expected = self.model.insert(key, value, step);
                 self.compare(op, expected, found)
             }
             Op::Remove { key } => {
-                let found = self.map.remove(&key);
+                let found = self.target.remove(key);
                 let expected = self.model.remove(key, step);
                 self.compare(op, expected, found)
             }
             Op::Get { key } => {
-                let found = self.map.get(&key).copied();
+                let found = self.target.get(key);
                 self.compare(op, self.model.get(key), found)
             }
             Op::Clear => {
                 if self.model.has_active_cursors() {
                     self.stats.coverage.clear_during_iteration += 1;
                 }
-                self.map.clear();
+                self.target.clear();
                 self.model.clear(step);
                 self.log_op(op, || "len 0".into());
                 Ok(())
             }
             Op::CursorNew { cursor } => {
                 self.retire_cursor(cursor);
-                self.cursors[cursor.index()] = Some(self.map.cursor());
+                self.target.cursor_new(cursor);
                 self.model.cursor_new(cursor, step);
                 let owed = self.model.len();
                 self.log_op(op, || format!("owes {owed} entries"));
@@ -221,39 +281,44 @@ impl<'a> Executor<'a> {
                 Ok(())
             }
             Op::ForceGrow => {
-                if self.map.stats().buckets < MAX_FORCED_BUCKETS {
-                    self.map.force_grow();
-                }
-                let growing = self.map.is_growing();
-                self.log_op(op, || format!("growing: {growing}"));
+                self.target.force_grow();
+                self.log_growth(op);
                 Ok(())
             }
             Op::ForceSameSizeGrow => {
-                self.map.force_same_size_grow();
-                let growing = self.map.is_growing();
-                self.log_op(op, || format!("growing: {growing}"));
+                self.target.force_same_size_grow();
+                self.log_growth(op);
                 Ok(())
             }
             Op::EvacuateStep => {
-                let was_growing = self.map.is_growing();
-                let evacuated = self.map.evacuate_step();
-                self.log_op(op, || format!("model: {was_growing} | map: {evacuated}"));
-                if evacuated == was_growing {
-                    Ok(())
-                } else {
-                    Err(Violation {
+                let was_growing = self.target.is_growing();
+                let evacuated = self.target.evacuate_step();
+                self.log_op(op, || format!("model: {was_growing:?} | map: {evacuated}"));
+                match was_growing {
+                    Some(was) if was != evacuated => Err(Violation {
                         kind: FailureKind::WrongResult,
                         expected: format!(
-                            "evacuate-step returns {was_growing} (whether a growth was under way)"
+                            "evacuate-step returns {was} (whether a growth was under way)"
                         ),
                         found: format!("evacuate-step returned {evacuated}"),
-                    })
+                    }),
+                    _ => Ok(()),
                 }
             }
             Op::Audit => {
                 self.log_op(op, String::new);
                 Ok(())
             }
+        }
+    }
+
+    fn log_growth(&mut self, op: &Op) {
+        if self.log.is_some() {
+            let growing = self.target.is_growing();
+            self.log_op(op, || match growing {
+                Some(g) => format!("growing: {g}"),
+                None => String::new(),
+            });
         }
     }
 
@@ -273,16 +338,18 @@ impl<'a> Executor<'a> {
 
     /// Advances active cursor `c` up to `steps` times, checking each yield, until it ends.
     fn step_cursor(&mut self, c: CursorId, steps: u64) -> Result<(), Violation> {
-        let cursor = self.cursors[c.index()]
-            .as_mut()
-            .expect("an active cursor exists in the map");
         for _ in 0..steps {
             self.stats.cursor_steps += 1;
-            if self.map.is_growing() {
-                self.stats.coverage.growth_with_cursor += 1;
+            match self.target.is_growing() {
+                Some(true) => {
+                    self.stats.coverage.growth_with_cursor += 1;
+                    self.saw_growth[c.index()] = true;
+                }
+                Some(false) => {}
+                None => self.stats.coverage.growth_state_unknown += 1,
             }
-            match cursor.next(&self.map) {
-                Some((&key, &value)) => {
+            match self.target.cursor_next(c) {
+                Some((key, value)) => {
                     self.stats.yields += 1;
                     let allowed = self.model.on_yield(c, key, value);
                     if let Some(log) = self.log.as_mut() {
@@ -314,18 +381,16 @@ impl<'a> Executor<'a> {
 
     /// Drops cursor `c` from map and model, counting the states it reached.
     fn retire_cursor(&mut self, c: CursorId) {
-        if let Some(cursor) = self.cursors[c.index()].take() {
-            let s = cursor.stats();
-            let coverage = &mut self.stats.coverage;
-            coverage.old_bucket_walks += s.old_bucket_walks;
-            coverage.relookups += s.relookups;
-            coverage.multi_growth_cursors += u64::from(s.growths_seen >= 2);
+        if self.info.capabilities.cursors {
+            self.target.cursor_drop(c, &mut self.stats.coverage);
         }
+        let saw_growth = std::mem::take(&mut self.saw_growth[c.index()]);
+        self.stats.coverage.cursors_through_growth += u64::from(saw_growth);
         self.model.cursor_drop(c);
     }
 
-    fn check_len(&self) -> Result<(), Violation> {
-        let (expected, found) = (self.model.len(), self.map.len());
+    fn check_len(&mut self) -> Result<(), Violation> {
+        let (expected, found) = (self.model.len(), self.target.len());
         if expected == found {
             return Ok(());
         }
@@ -336,10 +401,10 @@ impl<'a> Executor<'a> {
         })
     }
 
-    /// The whole map, through its `Iterator`, against the model: nothing lost, nothing extra,
+    /// The whole map, through its own iteration, against the model: nothing lost, nothing extra,
     /// nothing twice.
-    fn check_contents(&self) -> Result<(), Violation> {
-        let mut found: Vec<(u64, u64)> = self.map.iter().map(|(&k, &v)| (k, v)).collect();
+    fn check_contents(&mut self) -> Result<(), Violation> {
+        let mut found = self.target.contents();
         found.sort_unstable();
         let expected = self.model.entries();
         if found == expected {
@@ -372,23 +437,20 @@ impl<'a> Executor<'a> {
     fn audit(&mut self) -> Result<(), Violation> {
         self.since_audit = 0;
         self.stats.audits += 1;
-        if let Err(e) = self.map.check_invariants() {
-            return Err(Violation {
-                kind: FailureKind::Invariant(e.invariant),
+        self.target
+            .audit(&mut self.stats.coverage)
+            .map_err(|e| Violation {
+                kind: e.kind,
                 expected: "check_invariants() == Ok(())".to_string(),
-                found: e.to_string(),
-            });
-        }
-        if self.map.stats().max_chain_len >= 3 {
-            self.stats.coverage.deep_chains += 1;
-        }
-        Ok(())
+                found: e.message,
+            })
     }
 
     fn failure(&mut self, violation: Violation) -> Failure {
         // A map that just panicked may panic again while drawing itself.
-        let diagram = panic::catch_unwind(AssertUnwindSafe(|| self.map.diagram().to_string()))
-            .unwrap_or_else(|payload| {
+        let target = &mut self.target;
+        let diagram =
+            panic::catch_unwind(AssertUnwindSafe(|| target.diagram())).unwrap_or_else(|payload| {
                 format!(
                     "(no diagram: drawing the map panicked: {})",
                     panic_message(&*payload)
@@ -412,17 +474,7 @@ impl<'a> Executor<'a> {
         }
         let outcome = outcome();
         let step = self.step;
-        let s = self.map.stats();
-        let growth = if s.growing {
-            let kind = if s.same_size { "same-size" } else { "doubling" };
-            format!(
-                ", {kind} growth {}/{} evacuated",
-                s.evacuated, s.old_buckets
-            )
-        } else {
-            String::new()
-        };
-        let state = format!("[len {} B {}{growth}]", s.len, s.b);
+        let state = self.target.state_line().unwrap_or_default();
         self.log_line(|| format!("{step:>6}  {:<28} {state:<40} {outcome}", op.to_string()));
     }
 
@@ -445,22 +497,6 @@ pub(crate) fn catch_creation<T>(create: impl FnOnce() -> T) -> Result<T, Failure
         found: format!("creating the map panicked: {}", panic_message(&*payload)),
         diagram: "(no map: creating it panicked)".to_string(),
     })
-}
-
-/// The program's map: its capacity, hasher and seed, and its fault when one is injected.
-pub(crate) fn create_map(config: &crate::program::Config) -> SimMap {
-    let hasher = SimHasher::new(config.hasher, config.hasher_seed);
-    #[cfg_attr(not(feature = "faults"), allow(unused_mut))]
-    let mut map = GoMap::with_capacity_hasher_and_seed(
-        config.initial_capacity as usize,
-        hasher,
-        config.map_seed,
-    );
-    #[cfg(feature = "faults")]
-    if let Some(fault) = config.fault {
-        map.inject(fault);
-    }
-    map
 }
 
 thread_local! {

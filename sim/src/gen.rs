@@ -12,14 +12,36 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::op::{CursorId, Op, OpKind, MAX_CURSORS};
 use crate::program::{Config, HasherMode, OpWeights, Program};
+use crate::target::{Capabilities, TargetInfo, DEFAULT_TARGET};
 
 /// Draws the program of `seed`: its config, then its ops.
 pub fn generate(seed: u64) -> Program {
+    generate_for(seed, crate::target::default_target())
+}
+
+/// Draws the program of `seed` for `target`: the config is drawn as for [`generate`], then the
+/// op kinds the target lacks are switched off before the ops are drawn, so a seed gives the same
+/// program on every target with the same capabilities.
+pub fn generate_for(seed: u64, target: &TargetInfo) -> Program {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut config = draw_config(&mut rng);
     config.seed = Some(seed);
+    restrict_to(&mut config, &target.capabilities);
+    config.target = target.name.to_string();
     let ops = draw_ops(&config, &mut rng);
     Program::new(config, ops)
+}
+
+/// Switches off the op kinds a target lacks (`max-cursors 0` without cursors).
+pub fn restrict_to(config: &mut Config, capabilities: &Capabilities) {
+    for kind in OpKind::ALL {
+        if !capabilities.supports(kind) {
+            config.weights.set(kind, 0);
+        }
+    }
+    if !capabilities.cursors {
+        config.max_cursors = 0;
+    }
 }
 
 /// Draws `config.len` ops for a given config from `seed` (for benchmarks and tests that fix the
@@ -80,6 +102,7 @@ fn draw_config(rng: &mut ChaCha8Rng) -> Config {
         weights,
         len,
         fault: None,
+        target: DEFAULT_TARGET.to_string(),
     }
 }
 

@@ -22,4 +22,5 @@ pub mod op;
 pub mod program;
 pub mod runner;
 pub mod shrink;
+pub mod target;
 pub mod trace;

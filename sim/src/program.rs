@@ -6,6 +6,7 @@
 use map_core::Fault;
 
 use crate::op::{Op, OpKind, MAX_CURSORS};
+use crate::target::DEFAULT_TARGET;
 
 /// The largest initial capacity a config may ask for (keeps every program's memory small).
 pub const MAX_INITIAL_CAPACITY: u32 = 1 << 16;
@@ -195,6 +196,10 @@ pub struct Config {
     /// The fault injected into the map (needs the `faults` feature to run).
     #[cfg_attr(feature = "arbitrary", arbitrary(value = None))]
     pub fault: Option<Fault>,
+    /// The target the program runs on ([`crate::target`]); traces that name none run on
+    /// [`DEFAULT_TARGET`].
+    #[cfg_attr(feature = "arbitrary", arbitrary(value = DEFAULT_TARGET.to_string()))]
+    pub target: String,
 }
 
 impl Default for Config {
@@ -216,6 +221,7 @@ impl Default for Config {
             weights,
             len: 100,
             fault: None,
+            target: DEFAULT_TARGET.to_string(),
         }
     }
 }
@@ -243,6 +249,12 @@ impl Config {
         }
         if self.audit_every == 0 {
             return Err("audit-every must be at least 1".to_string());
+        }
+        if !crate::target::is_valid_name(&self.target) {
+            return Err(format!(
+                "target `{}` is not a target name (lowercase letters, digits and `-`)",
+                self.target
+            ));
         }
         Ok(())
     }

@@ -19,7 +19,10 @@
 //! ```
 //!
 //! The first line gives the format version. The header fields follow, each exactly once, in any
-//! order (`seed none` when the program was not generated from a seed); `ops` ends the header and
+//! order (`seed none` when the program was not generated from a seed), and optionally
+//! `target NAME` (the map the program runs on; without it, map-core, so every trace written
+//! before targets existed replays as it did; it is printed only for other targets); `ops` ends
+//! the header and
 //! every following line is one op. Blank lines and lines starting with `#` are ignored.
 //! `parse(&print(p)) == p` for every valid program.
 
@@ -31,6 +34,7 @@ use map_core::Fault;
 
 use crate::op::{CursorId, Op, OpKind};
 use crate::program::{Config, HasherMode, OpWeights, Program};
+use crate::target::DEFAULT_TARGET;
 
 /// The format version this module writes and reads.
 pub const VERSION: u32 = 1;
@@ -84,6 +88,9 @@ fn write_trace(out: &mut String, c: &Config, ops: &[Op]) -> fmt::Result {
     match c.fault {
         Some(fault) => writeln!(out, "fault {fault}")?,
         None => writeln!(out, "fault none")?,
+    }
+    if c.target != DEFAULT_TARGET {
+        writeln!(out, "target {}", c.target)?;
     }
     writeln!(out, "ops")?;
     for op in ops {
@@ -162,10 +169,12 @@ struct Header {
     weights: Option<OpWeights>,
     len: Option<u32>,
     fault: Option<Option<Fault>>,
+    target: Option<String>,
     lines: BTreeMap<&'static str, usize>,
 }
 
-const FIELDS: [(&str, &str); 10] = [
+/// Every header field and its syntax; all but `target` are required.
+const FIELDS: [(&str, &str); 11] = [
     ("seed", "seed <u64 | none>"),
     ("map-seed", "map-seed <u64>"),
     (
@@ -182,6 +191,7 @@ const FIELDS: [(&str, &str); 10] = [
     ),
     ("length", "length <u32>"),
     ("fault", "fault <none | fault name>"),
+    ("target", "target <name: lowercase letters, digits, `-`>"),
 ];
 
 impl Header {
@@ -248,6 +258,12 @@ impl Header {
                 };
                 self.fault = Some(fault);
             }
+            "target" => {
+                if !crate::target::is_valid_name(rest) {
+                    return Err(bad());
+                }
+                self.target = Some(rest.to_string());
+            }
             _ => unreachable!("every name in FIELDS is handled"),
         }
         Ok(())
@@ -277,6 +293,7 @@ impl Header {
             weights: self.weights.ok_or_else(|| missing("weights"))?,
             len: self.len.ok_or_else(|| missing("length"))?,
             fault: self.fault.ok_or_else(|| missing("fault"))?,
+            target: self.target.unwrap_or_else(|| DEFAULT_TARGET.to_string()),
         };
         // Validation messages start with the field's name: point at that field's line.
         config.validate().map_err(|message| {
@@ -430,6 +447,19 @@ mod tests {
             let program = Program::new(config, ops.clone());
             assert_eq!(parse(&print(&program)), Ok(program));
         }
+    }
+
+    #[test]
+    fn a_trace_names_its_target_unless_it_is_the_default() {
+        let program = generate(5);
+        assert!(!print(&program).contains("\ntarget "));
+        let mut on_go = program.clone();
+        on_go.config.target = "go".to_string();
+        let text = print(&on_go);
+        assert!(text.contains("\ntarget go\nops\n"), "{text}");
+        assert_eq!(parse(&text), Ok(on_go));
+        let bad = text.replace("target go", "target Go!");
+        assert!(rejection(&bad).message.contains("target <name"));
     }
 
     #[test]

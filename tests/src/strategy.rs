@@ -15,6 +15,7 @@ use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence, Te
 use sim::exec::{self, RunStats};
 use sim::op::{CursorId, Op, OpKind};
 use sim::program::{Config, HasherMode, OpWeights, Program};
+use sim::target::{self, TargetInfo};
 use sim::trace;
 
 /// The most op groups (an op, or a burst of inserts) a program is drawn with.
@@ -170,8 +171,41 @@ pub fn config() -> impl Strategy<Value = Config> {
                 weights,
                 len: 0,
                 fault: None,
+                target: target::DEFAULT_TARGET.to_string(),
             },
         )
+}
+
+/// A config for `target`: as [`config`], with the op kinds the target lacks switched off (as
+/// `sim::gen::generate_for` does) and the target named.
+pub fn config_for(target: &'static TargetInfo) -> impl Strategy<Value = Config> {
+    config().prop_map(move |mut config| {
+        sim::gen::restrict_to(&mut config, &target.capabilities);
+        config.target = target.name.to_string();
+        config
+    })
+}
+
+/// The environment variable that names the target the property tests check
+/// (`SIM_TARGET=go cargo test -p tests --test property`); map-core when unset.
+pub const TARGET_ENV: &str = "SIM_TARGET";
+
+/// The target named by [`TARGET_ENV`], or map-core.
+///
+/// # Panics
+/// If the variable names no target, listing the names there are, or the target cannot run here.
+pub fn target_from_env() -> &'static TargetInfo {
+    let target = match std::env::var(TARGET_ENV) {
+        Ok(name) => target::lookup(&name).unwrap_or_else(|e| panic!("{TARGET_ENV}: {e}")),
+        Err(_) => target::default_target(),
+    };
+    if let Err(e) = (target.check_available)() {
+        panic!(
+            "{TARGET_ENV}: target `{}` cannot run here: {e}",
+            target.name
+        );
+    }
+    target
 }
 
 /// How many steps one `cursor-step` takes: mostly slow cursors, so the map changes and grows under
@@ -253,6 +287,11 @@ pub fn program() -> impl Strategy<Value = Program> {
     program_of(config(), MAX_GROUPS)
 }
 
+/// A whole program for `target`: only the ops it supports.
+pub fn program_on(target: &'static TargetInfo) -> impl Strategy<Value = Program> {
+    program_of(config_for(target), MAX_GROUPS)
+}
+
 /// A program with `fault` injected into the map (running it needs the `faults` feature).
 pub fn program_with_fault(fault: Fault) -> impl Strategy<Value = Program> {
     program_of(
@@ -281,6 +320,22 @@ mod tests {
     use super::*;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn programs_for_a_plain_target_hold_only_plain_ops() {
+        let mut runner = TestRunner::deterministic();
+        let on_std = target::lookup("std-btree-map").unwrap();
+        let strategy = program_on(on_std);
+        for _ in 0..100 {
+            let p = strategy.new_tree(&mut runner).unwrap().current();
+            assert_eq!(p.config.target, "std-btree-map");
+            assert!(p
+                .ops
+                .iter()
+                .all(|op| on_std.capabilities.supports(op.kind())));
+            assert_eq!(exec::check_runnable(&p), Ok(()));
+        }
+    }
 
     #[test]
     fn drawn_programs_are_valid_and_follow_their_config() {

@@ -154,6 +154,7 @@ impl Layout {
             weights: self.weights(),
             len: 0,
             fault: None,
+            target: crate::target::DEFAULT_TARGET.to_string(),
         }
     }
 }
