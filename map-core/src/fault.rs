@@ -39,11 +39,32 @@ pub enum Fault {
     /// The tophash is not moved up by `minTopHash`, so a key whose top hash byte is below 5 reads as
     /// a marker (empty or evacuated).
     TophashNoMinOffset,
+    /// `get_mut` during a growth looks only in the current array: keys whose old bucket is not yet
+    /// evacuated read as absent, and a write through them is lost.
+    GetMutMissesOldArray,
+    /// `contains_key` searches only the first bucket of the key's chain: keys in overflow buckets
+    /// read as absent.
+    ContainsKeyStopsAtFirstBucket,
+    /// `map[&key]` returns the first live slot of the chain whose tophash matches, without
+    /// comparing keys: under tophash collisions it returns another key's value.
+    IndexSkipsKeyCompare,
+    /// `iter()` during a growth takes its length from the current array's entries alone and stops
+    /// there: entries not yet evacuated are never yielded.
+    IterCountsCurrentArray,
+    /// `clone()` during a growth copies the current array only: the clone loses every entry not
+    /// yet evacuated.
+    CloneDropsOldArray,
+    /// `==` compares keys only: maps with the same keys and other values are equal.
+    EqIgnoresValues,
+    /// `Extend` keeps the first value of a key given twice (an `or_insert`), not the last.
+    ExtendKeepsFirst,
+    /// `FromIterator` keeps the first value of a key given twice, not the last.
+    FromIterKeepsFirst,
 }
 
 impl Fault {
     /// Every fault, in catalog order.
-    pub const ALL: [Fault; 10] = [
+    pub const ALL: [Fault; 18] = [
         Fault::SkipCheckBucket,
         Fault::StaleEvacuatedYield,
         Fault::ClearKeepsCursors,
@@ -54,6 +75,14 @@ impl Fault {
         Fault::SameSizeGrowSplits,
         Fault::CursorWrapEndsEarly,
         Fault::TophashNoMinOffset,
+        Fault::GetMutMissesOldArray,
+        Fault::ContainsKeyStopsAtFirstBucket,
+        Fault::IndexSkipsKeyCompare,
+        Fault::IterCountsCurrentArray,
+        Fault::CloneDropsOldArray,
+        Fault::EqIgnoresValues,
+        Fault::ExtendKeepsFirst,
+        Fault::FromIterKeepsFirst,
     ];
 
     /// The fault's kebab-case name, as used on command lines and in trace files.
@@ -69,6 +98,14 @@ impl Fault {
             Fault::SameSizeGrowSplits => "same-size-grow-splits",
             Fault::CursorWrapEndsEarly => "cursor-wrap-ends-early",
             Fault::TophashNoMinOffset => "tophash-no-min-offset",
+            Fault::GetMutMissesOldArray => "get-mut-misses-old-array",
+            Fault::ContainsKeyStopsAtFirstBucket => "contains-key-stops-at-first-bucket",
+            Fault::IndexSkipsKeyCompare => "index-skips-key-compare",
+            Fault::IterCountsCurrentArray => "iter-counts-current-array",
+            Fault::CloneDropsOldArray => "clone-drops-old-array",
+            Fault::EqIgnoresValues => "eq-ignores-values",
+            Fault::ExtendKeepsFirst => "extend-keeps-first",
+            Fault::FromIterKeepsFirst => "from-iter-keeps-first",
         }
     }
 
@@ -87,6 +124,14 @@ impl Fault {
             Fault::SameSizeGrowSplits => "same-size growth applies the X/Y split: keys in the wrong bucket",
             Fault::CursorWrapEndsEarly => "the cursor's wrap-around ends one bucket early: entries missed",
             Fault::TophashNoMinOffset => "tophash not moved up by minTopHash: a key's tophash reads as a marker",
+            Fault::GetMutMissesOldArray => "get_mut ignores the old array during growth: writes lost",
+            Fault::ContainsKeyStopsAtFirstBucket => "contains_key ignores overflow buckets",
+            Fault::IndexSkipsKeyCompare => "map[&k] matches on tophash alone: another key's value",
+            Fault::IterCountsCurrentArray => "iter() during growth stops after the current array's count",
+            Fault::CloneDropsOldArray => "clone() during growth loses the entries not yet evacuated",
+            Fault::EqIgnoresValues => "== compares keys only",
+            Fault::ExtendKeepsFirst => "Extend keeps the first value of a duplicated key",
+            Fault::FromIterKeepsFirst => "FromIterator keeps the first value of a duplicated key",
         }
     }
 }

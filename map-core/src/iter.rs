@@ -152,10 +152,22 @@ where
         } else {
             Order::Flat(FlatWalk::new(&self.buckets, start, offset))
         };
+        #[cfg(feature = "faults")]
+        let count = if self.has_fault(crate::Fault::IterCountsCurrentArray) {
+            self.buckets
+                .buckets
+                .iter()
+                .map(|bucket| bucket.live_mask().count_ones() as usize)
+                .sum()
+        } else {
+            self.count
+        };
+        #[cfg(not(feature = "faults"))]
+        let count = self.count;
         Iter {
             map: self,
             order,
-            remaining: self.count,
+            remaining: count,
         }
     }
 }
@@ -180,6 +192,10 @@ where
 {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, entries: I) {
         for (k, v) in entries {
+            #[cfg(feature = "faults")]
+            if self.has_fault(crate::Fault::ExtendKeepsFirst) && self.contains_key(&k) {
+                continue;
+            }
             self.insert(k, v);
         }
     }
@@ -193,10 +209,47 @@ where
     /// Collects into a map with `S::default()` and an OS-drawn iteration seed, like a Go map
     /// literal. Build with [`GoMap::with_hasher_and_seed`] and [`Extend`] to replay.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
+        Self::collect_entries(entries, None)
+    }
+}
+
+impl<K, V, S> GoMap<K, V, S>
+where
+    K: Hash + Eq + Clone,
+    S: BuildHasher + Default,
+{
+    /// `FromIterator` with `fault` injected into the new map before it is filled, so that the
+    /// faults of collecting can be injected at all (the harness's only way in).
+    #[cfg(feature = "faults")]
+    pub fn from_iter_with_fault<I: IntoIterator<Item = (K, V)>>(
+        entries: I,
+        fault: crate::Fault,
+    ) -> Self {
+        Self::collect_entries(entries, Some(fault))
+    }
+
+    fn collect_entries<I: IntoIterator<Item = (K, V)>>(
+        entries: I,
+        #[cfg_attr(not(feature = "faults"), allow(unused_variables))] fault: Option<crate::Fault>,
+    ) -> Self {
         let entries = entries.into_iter();
         let mut map =
             GoMap::with_capacity_hasher_and_seed(entries.size_hint().0, S::default(), os_seed());
-        map.extend(entries);
+        #[cfg(feature = "faults")]
+        if let Some(fault) = fault {
+            map.inject(fault);
+            if fault == crate::Fault::FromIterKeepsFirst {
+                for (k, v) in entries {
+                    if map.get(&k).is_none() {
+                        map.insert(k, v);
+                    }
+                }
+                return map;
+            }
+        }
+        for (k, v) in entries {
+            map.insert(k, v);
+        }
         map
     }
 }
@@ -220,6 +273,10 @@ where
 {
     /// Maps are equal when they hold the same entries, whatever their hashers, layout or growth state.
     fn eq(&self, other: &Self) -> bool {
+        #[cfg(feature = "faults")]
+        if self.has_fault(crate::Fault::EqIgnoresValues) {
+            return self.len() == other.len() && self.iter().all(|(k, _)| other.contains_key(k));
+        }
         self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
     }
 }
@@ -244,6 +301,12 @@ where
     ///
     /// If the key is not in the map, like std's `HashMap`.
     fn index(&self, key: &Q) -> &V {
+        #[cfg(feature = "faults")]
+        if self.has_fault(crate::Fault::IndexSkipsKeyCompare) {
+            if let Some(v) = self.first_with_tophash(self.hash(key)) {
+                return v;
+            }
+        }
         self.get(key).expect("key not found in GoMap")
     }
 }

@@ -292,6 +292,27 @@ where
         }
     }
 
+    /// The value of the first live slot in `hash`'s chain with its tophash, whatever its key: the
+    /// lookup of [`Fault::IndexSkipsKeyCompare`].
+    #[cfg(feature = "faults")]
+    pub(crate) fn first_with_tophash(&self, hash: u64) -> Option<&V> {
+        let array = match &self.old {
+            Some(old) if !old.buckets[hash as usize & old.mask()].evacuated() => old,
+            _ => &self.buckets,
+        };
+        let top = self.tophash(hash);
+        array
+            .chain(hash as usize & array.mask())
+            .flat_map(|index| {
+                let bucket = &array.buckets[index as usize];
+                bucket.tophash.iter().zip(&bucket.slots)
+            })
+            .find_map(|(&t, slot)| match slot {
+                Slot::Live(_, v) if t == top => Some(v),
+                _ => None,
+            })
+    }
+
     /// The key and value stored for `key` (Go's `mapaccessK`).
     #[inline]
     pub(crate) fn get_key_value<Q>(&self, key: &Q) -> Option<(&K, &V)>
@@ -318,7 +339,18 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.find(self.hash(key), key).is_some()
+        let found = self.find(self.hash(key), key);
+        #[cfg(feature = "faults")]
+        if self.has_fault(Fault::ContainsKeyStopsAtFirstBucket) {
+            return found.is_some_and(|at| {
+                let array = match (&self.old, at.in_old) {
+                    (Some(old), true) => old,
+                    _ => &self.buckets,
+                };
+                (at.bucket as usize) < array.main_buckets()
+            });
+        }
+        found.is_some()
     }
 
     /// A mutable reference to the value stored for `key`. Never evacuates: the entry stays where
@@ -329,6 +361,10 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let at = self.find(self.hash(key), key)?;
+        #[cfg(feature = "faults")]
+        if at.in_old && self.has_fault(Fault::GetMutMissesOldArray) {
+            return None;
+        }
         let array = if at.in_old {
             self.old.as_mut()?
         } else {
@@ -578,6 +614,33 @@ where
     /// A copy of the entries, layout and growth state. The copy is another map: cursors of the
     /// original do not work on it, and its random stream continues from the original's position.
     fn clone(&self) -> Self {
+        #[cfg(feature = "faults")]
+        if self.fault == Some(Fault::CloneDropsOldArray) && self.old.is_some() {
+            let lost: usize = self
+                .old
+                .iter()
+                .flat_map(|old| old.buckets.iter())
+                .map(|bucket| bucket.live_mask().count_ones() as usize)
+                .sum();
+            return GoMap {
+                hasher: self.hasher.clone(),
+                count: self.count - lost,
+                buckets: self.buckets.clone(),
+                old: None,
+                nevacuate: 0,
+                same_size: false,
+                noverflow: self.buckets.overflow_buckets(),
+                retired: Vec::new(),
+                next_array_id: self.next_array_id,
+                clear_seq: self.clear_seq,
+                rng: AtomicU64::new(self.rng.load(Ordering::Relaxed)),
+                identity: Arc::new(()),
+                load_check_deferred: self.load_check_deferred,
+                grows: self.grows,
+                same_size_grows: self.same_size_grows,
+                fault: self.fault,
+            };
+        }
         GoMap {
             hasher: self.hasher.clone(),
             count: self.count,

@@ -156,6 +156,8 @@ struct Executor<'a, T: Target> {
     stats: RunStats,
     /// Per cursor handle: whether a step of the live cursor ran while a growth was under way.
     saw_growth: [bool; MAX_CURSORS],
+    /// The model of the program's second map, once a `clone` or `from-iter` made one.
+    second: Option<Model>,
     /// The op being applied; `ops.len()` during the end-of-program checks.
     step: usize,
     since_audit: u32,
@@ -176,6 +178,7 @@ impl<'a, T: Target> Executor<'a, T> {
             model: Model::new(),
             stats: RunStats::default(),
             saw_growth: [false; MAX_CURSORS],
+            second: None,
             step: 0,
             since_audit: 0,
             log,
@@ -309,7 +312,125 @@ impl<'a, T: Target> Executor<'a, T> {
                 self.log_op(op, String::new);
                 Ok(())
             }
+            _ => self.apply_api(op),
         }
+    }
+
+    /// The ops of the Rust map API beyond the plain ops ([`OpKind::is_api`]).
+    fn apply_api(&mut self, op: &Op) -> Result<(), Violation> {
+        let step = self.step;
+        match *op {
+            Op::GetMut { key, value } => {
+                let found = self.target.get_mut_write(key, value);
+                // A write through `get_mut` updates a present key and does nothing otherwise.
+                let expected = self.model.get(key);
+                if expected.is_some() {
+                    self.model.insert(key, value, step);
+                }
+                self.compare(op, expected, found)
+            }
+            Op::ContainsKey { key } => {
+                let found = self.target.contains_key(key);
+                let expected = self.model.get(key).is_some();
+                self.compare_as(op, FailureKind::WrongResult, expected, found)
+            }
+            Op::Index { key } => {
+                let target = &mut self.target;
+                let found = panic::catch_unwind(AssertUnwindSafe(|| target.index(key))).ok();
+                let expected = self.model.get(key);
+                self.log_op(op, || {
+                    format!("model: {expected:?} | map: {found:?} (None: panicked)")
+                });
+                if expected == found {
+                    return Ok(());
+                }
+                Err(Violation {
+                    kind: FailureKind::WrongResult,
+                    expected: match expected {
+                        Some(v) => format!("map[&{key}] == {v}"),
+                        None => format!("map[&{key}] panics: the key is absent"),
+                    },
+                    found: match found {
+                        Some(v) => format!("map[&{key}] == {v}"),
+                        None => format!("map[&{key}] panicked"),
+                    },
+                })
+            }
+            Op::Iter => {
+                self.log_op(op, String::new);
+                let found = self.target.iter_now();
+                check_entries(found, self.model.entries(), "iter()")
+            }
+            Op::Clone => {
+                self.target.clone_to_second();
+                self.second = Some(Model::from_entries(&self.model.entries(), step));
+                self.log_op(op, String::new);
+                Ok(())
+            }
+            Op::FromIter { key, count, value } => {
+                let entries: Vec<(u64, u64)> = Op::entries(key, count, value).collect();
+                self.target.collect_to_second(&entries);
+                self.second = Some(Model::from_entries(&entries, step));
+                self.log_op(op, String::new);
+                Ok(())
+            }
+            Op::Extend { key, count, value } => {
+                let entries: Vec<(u64, u64)> = Op::entries(key, count, value).collect();
+                self.target.extend(&entries);
+                for &(k, v) in &entries {
+                    self.model.insert(k, v, step);
+                }
+                self.log_op(op, String::new);
+                Ok(())
+            }
+            Op::CloneInsert { key, value } => match self.second.as_mut() {
+                Some(second) => {
+                    let expected = second.insert(key, value, step);
+                    let found = self.target.second_insert(key, value);
+                    self.compare(op, expected, found)
+                }
+                None => Ok(()),
+            },
+            Op::CloneRemove { key } => match self.second.as_mut() {
+                Some(second) => {
+                    let expected = second.remove(key, step);
+                    let found = self.target.second_remove(key);
+                    self.compare(op, expected, found)
+                }
+                None => Ok(()),
+            },
+            Op::Eq => {
+                let entries = self.model.entries();
+                let equal_to_its_entries = self.target.eq_entries(&entries);
+                self.compare_as(op, FailureKind::WrongResult, true, equal_to_its_entries)?;
+                if let Some(second) = &self.second {
+                    let expected = second.entries() == entries;
+                    let found = self.target.eq_second();
+                    return self.compare_as(op, FailureKind::WrongResult, expected, found);
+                }
+                Ok(())
+            }
+            _ => unreachable!("apply handles every op that is not of the API"),
+        }
+    }
+
+    /// Compares an answer that is not an `Option<u64>`.
+    fn compare_as<A: PartialEq + std::fmt::Debug>(
+        &mut self,
+        op: &Op,
+        kind: FailureKind,
+        expected: A,
+        found: A,
+    ) -> Result<(), Violation> {
+        self.log_op(op, || format!("model: {expected:?} | map: {found:?}"));
+        if expected == found {
+            return Ok(());
+        }
+        Err(Violation {
+            kind,
+            expected: format!("`{op}` answers {expected:?}"),
+            found: format!("`{op}` answered {found:?}"),
+        })
     }
 
     fn log_growth(&mut self, op: &Op) {
@@ -391,59 +512,57 @@ impl<'a, T: Target> Executor<'a, T> {
 
     fn check_len(&mut self) -> Result<(), Violation> {
         let (expected, found) = (self.model.len(), self.target.len());
-        if expected == found {
-            return Ok(());
+        if expected != found {
+            return Err(Violation {
+                kind: FailureKind::WrongLen,
+                expected: format!("len() == {expected}"),
+                found: format!("len() == {found}"),
+            });
         }
-        Err(Violation {
-            kind: FailureKind::WrongLen,
-            expected: format!("len() == {expected}"),
-            found: format!("len() == {found}"),
-        })
+        if let Some(second) = &self.second {
+            let (expected, found) = (second.len(), self.target.second_len());
+            if expected != found {
+                return Err(Violation {
+                    kind: FailureKind::WrongLen,
+                    expected: format!("the second map's len() == {expected}"),
+                    found: format!("the second map's len() == {found}"),
+                });
+            }
+        }
+        Ok(())
     }
 
-    /// The whole map, through its own iteration, against the model: nothing lost, nothing extra,
-    /// nothing twice.
+    /// The whole map (and the second map), through its own iteration, against the model:
+    /// nothing lost, nothing extra, nothing twice.
     fn check_contents(&mut self) -> Result<(), Violation> {
-        let mut found = self.target.contents();
-        found.sort_unstable();
-        let expected = self.model.entries();
-        if found == expected {
-            return Ok(());
+        check_entries(self.target.contents(), self.model.entries(), "iter()")?;
+        if let Some(second) = &self.second {
+            let expected = second.entries();
+            check_entries(
+                self.target.second_contents(),
+                expected,
+                "the second map's iter()",
+            )?;
         }
-        let first_difference = expected
-            .iter()
-            .zip(&found)
-            .position(|(e, f)| e != f)
-            .unwrap_or(expected.len().min(found.len()));
-        let show = |entries: &[(u64, u64)]| match entries.get(first_difference) {
-            Some((k, v)) => format!("({k}, {v})"),
-            None => "nothing".to_string(),
-        };
-        Err(Violation {
-            kind: FailureKind::WrongContents,
-            expected: format!(
-                "iter() yields the model's {} entries; in key order, entry {first_difference} is {}",
-                expected.len(),
-                show(&expected)
-            ),
-            found: format!(
-                "iter() yielded {} entries; in key order, entry {first_difference} is {}",
-                found.len(),
-                show(&found)
-            ),
-        })
+        Ok(())
     }
 
     fn audit(&mut self) -> Result<(), Violation> {
         self.since_audit = 0;
         self.stats.audits += 1;
-        self.target
-            .audit(&mut self.stats.coverage)
-            .map_err(|e| Violation {
-                kind: e.kind,
-                expected: "check_invariants() == Ok(())".to_string(),
-                found: e.message,
-            })
+        let coverage = &mut self.stats.coverage;
+        let audited = self
+            .target
+            .audit(coverage)
+            .and_then(|()| match self.second {
+                Some(_) => self.target.second_audit(coverage),
+                None => Ok(()),
+            });
+        audited.map_err(|e| Violation {
+            kind: e.kind,
+            expected: "check_invariants() == Ok(())".to_string(),
+            found: e.message,
+        })
     }
 
     fn failure(&mut self, violation: Violation) -> Failure {
@@ -483,6 +602,41 @@ impl<'a, T: Target> Executor<'a, T> {
             log(&line());
         }
     }
+}
+
+/// `found` (what `what` yielded, in its order) against the model's entries (in key order):
+/// nothing lost, nothing extra, nothing twice.
+fn check_entries(
+    mut found: Vec<(u64, u64)>,
+    expected: Vec<(u64, u64)>,
+    what: &str,
+) -> Result<(), Violation> {
+    found.sort_unstable();
+    if found == expected {
+        return Ok(());
+    }
+    let first_difference = expected
+        .iter()
+        .zip(&found)
+        .position(|(e, f)| e != f)
+        .unwrap_or(expected.len().min(found.len()));
+    let show = |entries: &[(u64, u64)]| match entries.get(first_difference) {
+        Some((k, v)) => format!("({k}, {v})"),
+        None => "nothing".to_string(),
+    };
+    Err(Violation {
+        kind: FailureKind::WrongContents,
+        expected: format!(
+            "{what} yields the model's {} entries; in key order, entry {first_difference} is {}",
+            expected.len(),
+            show(&expected)
+        ),
+        found: format!(
+            "{what} yielded {} entries; in key order, entry {first_difference} is {}",
+            found.len(),
+            show(&found)
+        ),
+    })
 }
 
 /// Runs `create`, turning a panic into a [`Stage::CreateMap`] failure.

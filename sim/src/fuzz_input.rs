@@ -92,7 +92,17 @@ impl Target {
                 Fault::ClearKeepsCursors,
                 Fault::CursorWrapEndsEarly,
             ],
-            Target::Differential => &[],
+            // The Rust map API beyond the plain ops: lookups, writes, clones, equality, collecting.
+            Target::Differential => &[
+                Fault::GetMutMissesOldArray,
+                Fault::ContainsKeyStopsAtFirstBucket,
+                Fault::IndexSkipsKeyCompare,
+                Fault::IterCountsCurrentArray,
+                Fault::CloneDropsOldArray,
+                Fault::EqIgnoresValues,
+                Fault::ExtendKeepsFirst,
+                Fault::FromIterKeepsFirst,
+            ],
         }
     }
 }

@@ -121,6 +121,10 @@ fn draw_weights(rng: &mut ChaCha8Rng, max_cursors: u8) -> OpWeights {
             OpKind::ForceGrow | OpKind::ForceSameSizeGrow => (0.6, 1, 2),
             OpKind::EvacuateStep => (0.7, 1, 6),
             OpKind::Audit => (0.3, 1, 1),
+            // The Rust map API: each on in about a third of the programs, rarely heavy.
+            OpKind::CloneInsert | OpKind::CloneRemove => (0.35, 1, 4),
+            OpKind::GetMut | OpKind::ContainsKey | OpKind::Index | OpKind::Extend => (0.35, 1, 3),
+            OpKind::Iter | OpKind::Clone | OpKind::Eq | OpKind::FromIter => (0.35, 1, 1),
         };
         let is_cursor_op = matches!(
             kind,
@@ -428,9 +432,54 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
             OpKind::ForceSameSizeGrow => ops.push(Op::ForceSameSizeGrow),
             OpKind::EvacuateStep => ops.push(Op::EvacuateStep),
             OpKind::Audit => ops.push(Op::Audit),
+            _ => ops.push(draw_api_op(kind, rng, &mut state, config.key_space)),
         }
     }
     ops
+}
+
+/// An op of the Rust map API ([`OpKind::is_api`]), aimed like the plain ops: lookups and writes
+/// mostly at present keys, `extend` and `from-iter` over a run of keys that repeat.
+fn draw_api_op(kind: OpKind, rng: &mut ChaCha8Rng, state: &mut State, key_space: u64) -> Op {
+    let value = state.next_value;
+    state.next_value += 1;
+    match kind {
+        OpKind::GetMut => Op::GetMut {
+            key: present_or_any(rng, state, key_space, 0.8),
+            value,
+        },
+        OpKind::ContainsKey => Op::ContainsKey {
+            key: present_or_any(rng, state, key_space, 0.6),
+        },
+        OpKind::Index => Op::Index {
+            key: present_or_any(rng, state, key_space, 0.8),
+        },
+        OpKind::CloneInsert => Op::CloneInsert {
+            key: present_or_any(rng, state, key_space, 0.5),
+            value,
+        },
+        OpKind::CloneRemove => Op::CloneRemove {
+            key: present_or_any(rng, state, key_space, 0.7),
+        },
+        OpKind::Extend | OpKind::FromIter => {
+            // Every key of the run stays in the key space (the key pool indexes only those).
+            let count = rng.gen_range(1..=40.min(2 * key_space) as u8);
+            let keys = u64::from(count).div_ceil(2);
+            let key = rng.gen_range(0..key_space.saturating_sub(keys).max(1));
+            state.next_value += u64::from(count);
+            if kind == OpKind::FromIter {
+                return Op::FromIter { key, count, value };
+            }
+            for (k, _) in Op::entries(key, count, value) {
+                state.add_present(k);
+            }
+            Op::Extend { key, count, value }
+        }
+        OpKind::Iter => Op::Iter,
+        OpKind::Clone => Op::Clone,
+        OpKind::Eq => Op::Eq,
+        _ => unreachable!("draw_ops draws the other kinds itself"),
+    }
 }
 
 /// Go's `overLoadFactor`: more than 8 entries and more than 6.5 per bucket.

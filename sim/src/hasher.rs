@@ -30,6 +30,13 @@ impl SimHasher {
     }
 }
 
+/// The well-mixed hash with seed 0: what `FromIterator` builds maps with.
+impl Default for SimHasher {
+    fn default() -> Self {
+        SimHasher::new(HasherMode::Seeded, 0)
+    }
+}
+
 impl BuildHasher for SimHasher {
     type Hasher = SimHash;
 

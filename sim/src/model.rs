@@ -115,6 +115,16 @@ impl Model {
         Model::default()
     }
 
+    /// A model holding `entries`, applied in order as inserts at `step` (a later entry for a key
+    /// replaces an earlier one).
+    pub fn from_entries(entries: &[(u64, u64)], step: usize) -> Self {
+        let mut model = Model::new();
+        for &(key, value) in entries {
+            model.insert(key, value, step);
+        }
+        model
+    }
+
     /// The number of present keys.
     pub fn len(&self) -> usize {
         self.entries.len()

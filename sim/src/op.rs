@@ -99,6 +99,64 @@ pub enum Op {
     EvacuateStep,
     /// `check_invariants()` now, whatever the audit interval.
     Audit,
+    /// `*get_mut(key) = value` when the key is present: an update, not a new incarnation; the
+    /// value it replaced must match the model's.
+    GetMut {
+        /// The key.
+        key: u64,
+        /// The value written.
+        value: u64,
+    },
+    /// `contains_key(key)`; must match whether the model holds the key.
+    ContainsKey {
+        /// The key.
+        key: u64,
+    },
+    /// `map[&key]`: the model's value when the key is present, a panic when it is absent.
+    Index {
+        /// The key.
+        key: u64,
+    },
+    /// A full `iter()` now, growth under way or not: exactly the model's entries, each once.
+    Iter,
+    /// `clone()`: the program's second map becomes a clone of the map; the two then go their
+    /// own ways (the second map takes `clone-insert` and `clone-remove`), each checked against
+    /// its own model, audited, and compared with `eq`.
+    Clone,
+    /// `insert(key, value)` on the second map; a no-op when there is none.
+    CloneInsert {
+        /// The key.
+        key: u64,
+        /// The new value.
+        value: u64,
+    },
+    /// `remove(key)` on the second map; a no-op when there is none.
+    CloneRemove {
+        /// The key.
+        key: u64,
+    },
+    /// `map == second` must hold exactly when their models hold the same entries, and the map
+    /// must equal a map built from its model's entries.
+    Eq,
+    /// `extend(entries)` with [`Op::entries`]`(key, count, value)`: keys repeat, the last value wins.
+    Extend {
+        /// The first key.
+        key: u64,
+        /// How many entries.
+        count: u8,
+        /// The first value.
+        value: u64,
+    },
+    /// The second map becomes `FromIterator::from_iter` of [`Op::entries`]`(key, count, value)`:
+    /// keys repeat, the last value wins.
+    FromIter {
+        /// The first key.
+        key: u64,
+        /// How many entries.
+        count: u8,
+        /// The first value.
+        value: u64,
+    },
 }
 
 /// The kinds of [`Op`], for counting and weighting without the operands.
@@ -126,11 +184,31 @@ pub enum OpKind {
     EvacuateStep,
     /// [`Op::Audit`]
     Audit,
+    /// [`Op::GetMut`]
+    GetMut,
+    /// [`Op::ContainsKey`]
+    ContainsKey,
+    /// [`Op::Index`]
+    Index,
+    /// [`Op::Iter`]
+    Iter,
+    /// [`Op::Clone`]
+    Clone,
+    /// [`Op::CloneInsert`]
+    CloneInsert,
+    /// [`Op::CloneRemove`]
+    CloneRemove,
+    /// [`Op::Eq`]
+    Eq,
+    /// [`Op::Extend`]
+    Extend,
+    /// [`Op::FromIter`]
+    FromIter,
 }
 
 impl OpKind {
     /// Every kind, in declaration order (the order of [`OpKind::index`]).
-    pub const ALL: [OpKind; 11] = [
+    pub const ALL: [OpKind; 21] = [
         OpKind::Insert,
         OpKind::Remove,
         OpKind::Get,
@@ -142,7 +220,35 @@ impl OpKind {
         OpKind::ForceSameSizeGrow,
         OpKind::EvacuateStep,
         OpKind::Audit,
+        OpKind::GetMut,
+        OpKind::ContainsKey,
+        OpKind::Index,
+        OpKind::Iter,
+        OpKind::Clone,
+        OpKind::CloneInsert,
+        OpKind::CloneRemove,
+        OpKind::Eq,
+        OpKind::Extend,
+        OpKind::FromIter,
     ];
+
+    /// The kinds that exercise the Rust map API beyond the plain ops (targets with
+    /// `Capabilities::api`).
+    pub fn is_api(self) -> bool {
+        matches!(
+            self,
+            OpKind::GetMut
+                | OpKind::ContainsKey
+                | OpKind::Index
+                | OpKind::Iter
+                | OpKind::Clone
+                | OpKind::CloneInsert
+                | OpKind::CloneRemove
+                | OpKind::Eq
+                | OpKind::Extend
+                | OpKind::FromIter
+        )
+    }
 
     /// Position in [`OpKind::ALL`], for per-kind tables.
     pub fn index(self) -> usize {
@@ -163,6 +269,16 @@ impl OpKind {
             OpKind::ForceSameSizeGrow => "force-same-size-grow",
             OpKind::EvacuateStep => "evacuate-step",
             OpKind::Audit => "audit",
+            OpKind::GetMut => "get-mut",
+            OpKind::ContainsKey => "contains",
+            OpKind::Index => "index",
+            OpKind::Iter => "iter",
+            OpKind::Clone => "clone",
+            OpKind::CloneInsert => "clone-insert",
+            OpKind::CloneRemove => "clone-remove",
+            OpKind::Eq => "eq",
+            OpKind::Extend => "extend",
+            OpKind::FromIter => "from-iter",
         }
     }
 
@@ -187,6 +303,16 @@ impl Op {
             Op::ForceSameSizeGrow => OpKind::ForceSameSizeGrow,
             Op::EvacuateStep => OpKind::EvacuateStep,
             Op::Audit => OpKind::Audit,
+            Op::GetMut { .. } => OpKind::GetMut,
+            Op::ContainsKey { .. } => OpKind::ContainsKey,
+            Op::Index { .. } => OpKind::Index,
+            Op::Iter => OpKind::Iter,
+            Op::Clone => OpKind::Clone,
+            Op::CloneInsert { .. } => OpKind::CloneInsert,
+            Op::CloneRemove { .. } => OpKind::CloneRemove,
+            Op::Eq => OpKind::Eq,
+            Op::Extend { .. } => OpKind::Extend,
+            Op::FromIter { .. } => OpKind::FromIter,
         }
     }
 
@@ -200,12 +326,54 @@ impl Op {
         }
     }
 
-    /// The key this op names, if any.
+    /// The key this op names, if any (the first key of `extend` and `from-iter`).
     pub fn key(&self) -> Option<u64> {
         match *self {
-            Op::Insert { key, .. } | Op::Remove { key } | Op::Get { key } => Some(key),
+            Op::Insert { key, .. }
+            | Op::Remove { key }
+            | Op::Get { key }
+            | Op::GetMut { key, .. }
+            | Op::ContainsKey { key }
+            | Op::Index { key }
+            | Op::CloneInsert { key, .. }
+            | Op::CloneRemove { key }
+            | Op::Extend { key, .. }
+            | Op::FromIter { key, .. } => Some(key),
             _ => None,
         }
+    }
+
+    /// This op with its key replaced by `key` (ops without a key are returned unchanged).
+    pub fn with_key(self, new: u64) -> Op {
+        match self {
+            Op::Insert { value, .. } => Op::Insert { key: new, value },
+            Op::Remove { .. } => Op::Remove { key: new },
+            Op::Get { .. } => Op::Get { key: new },
+            Op::GetMut { value, .. } => Op::GetMut { key: new, value },
+            Op::ContainsKey { .. } => Op::ContainsKey { key: new },
+            Op::Index { .. } => Op::Index { key: new },
+            Op::CloneInsert { value, .. } => Op::CloneInsert { key: new, value },
+            Op::CloneRemove { .. } => Op::CloneRemove { key: new },
+            Op::Extend { count, value, .. } => Op::Extend {
+                key: new,
+                count,
+                value,
+            },
+            Op::FromIter { count, value, .. } => Op::FromIter {
+                key: new,
+                count,
+                value,
+            },
+            other => other,
+        }
+    }
+
+    /// The entries of `extend K N V` and `from-iter K N V`: `N` entries over `ceil(N / 2)` keys
+    /// from `K` on, so that most keys come twice, with values `V, V + 1, ...`; the last value
+    /// given for a key is the one that must stay.
+    pub fn entries(key: u64, count: u8, value: u64) -> impl Iterator<Item = (u64, u64)> {
+        let keys = u64::from(count).div_ceil(2).max(1);
+        (0..u64::from(count)).map(move |i| (key.wrapping_add(i % keys), value.wrapping_add(i)))
     }
 }
 
@@ -218,9 +386,23 @@ impl fmt::Display for Op {
             Op::Remove { key } | Op::Get { key } => write!(f, "{name} {key}"),
             Op::CursorNew { cursor } | Op::CursorDrop { cursor } => write!(f, "{name} {cursor}"),
             Op::CursorStep { cursor, steps } => write!(f, "{name} {cursor} {steps}"),
-            Op::Clear | Op::ForceGrow | Op::ForceSameSizeGrow | Op::EvacuateStep | Op::Audit => {
-                f.write_str(name)
+            Op::GetMut { key, value } | Op::CloneInsert { key, value } => {
+                write!(f, "{name} {key} {value}")
             }
+            Op::ContainsKey { key } | Op::Index { key } | Op::CloneRemove { key } => {
+                write!(f, "{name} {key}")
+            }
+            Op::Extend { key, count, value } | Op::FromIter { key, count, value } => {
+                write!(f, "{name} {key} {count} {value}")
+            }
+            Op::Clear
+            | Op::ForceGrow
+            | Op::ForceSameSizeGrow
+            | Op::EvacuateStep
+            | Op::Audit
+            | Op::Iter
+            | Op::Clone
+            | Op::Eq => f.write_str(name),
         }
     }
 }
@@ -235,6 +417,28 @@ mod tests {
             assert_eq!(kind.index(), i);
             assert_eq!(OpKind::from_name(kind.name()), Some(kind));
         }
+    }
+
+    #[test]
+    fn extend_entries_repeat_keys_and_the_last_value_is_latest() {
+        let entries: Vec<_> = Op::entries(10, 5, 100).collect();
+        assert_eq!(
+            entries,
+            vec![(10, 100), (11, 101), (12, 102), (10, 103), (11, 104)]
+        );
+        assert_eq!(Op::entries(0, 0, 0).count(), 0);
+        assert_eq!(Op::entries(7, 1, 3).collect::<Vec<_>>(), vec![(7, 3)]);
+    }
+
+    #[test]
+    fn with_key_replaces_exactly_the_key() {
+        let op = Op::Extend {
+            key: 4,
+            count: 3,
+            value: 9,
+        };
+        assert_eq!(op.with_key(1).key(), Some(1));
+        assert_eq!(Op::Iter.with_key(1), Op::Iter);
     }
 
     #[test]

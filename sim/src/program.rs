@@ -96,6 +96,26 @@ pub struct OpWeights {
     pub evacuate_step: u16,
     /// Weight of [`Op::Audit`].
     pub audit: u16,
+    /// Weight of [`Op::GetMut`].
+    pub get_mut: u16,
+    /// Weight of [`Op::ContainsKey`].
+    pub contains_key: u16,
+    /// Weight of [`Op::Index`].
+    pub index: u16,
+    /// Weight of [`Op::Iter`].
+    pub iter: u16,
+    /// Weight of [`Op::Clone`].
+    pub clone: u16,
+    /// Weight of [`Op::CloneInsert`].
+    pub clone_insert: u16,
+    /// Weight of [`Op::CloneRemove`].
+    pub clone_remove: u16,
+    /// Weight of [`Op::Eq`].
+    pub eq: u16,
+    /// Weight of [`Op::Extend`].
+    pub extend: u16,
+    /// Weight of [`Op::FromIter`].
+    pub from_iter: u16,
 }
 
 impl OpWeights {
@@ -141,6 +161,16 @@ impl OpWeights {
             OpKind::ForceSameSizeGrow => &self.force_same_size_grow,
             OpKind::EvacuateStep => &self.evacuate_step,
             OpKind::Audit => &self.audit,
+            OpKind::GetMut => &self.get_mut,
+            OpKind::ContainsKey => &self.contains_key,
+            OpKind::Index => &self.index,
+            OpKind::Iter => &self.iter,
+            OpKind::Clone => &self.clone,
+            OpKind::CloneInsert => &self.clone_insert,
+            OpKind::CloneRemove => &self.clone_remove,
+            OpKind::Eq => &self.eq,
+            OpKind::Extend => &self.extend,
+            OpKind::FromIter => &self.from_iter,
         }
     }
 
@@ -157,6 +187,16 @@ impl OpWeights {
             OpKind::ForceSameSizeGrow => &mut self.force_same_size_grow,
             OpKind::EvacuateStep => &mut self.evacuate_step,
             OpKind::Audit => &mut self.audit,
+            OpKind::GetMut => &mut self.get_mut,
+            OpKind::ContainsKey => &mut self.contains_key,
+            OpKind::Index => &mut self.index,
+            OpKind::Iter => &mut self.iter,
+            OpKind::Clone => &mut self.clone,
+            OpKind::CloneInsert => &mut self.clone_insert,
+            OpKind::CloneRemove => &mut self.clone_remove,
+            OpKind::Eq => &mut self.eq,
+            OpKind::Extend => &mut self.extend,
+            OpKind::FromIter => &mut self.from_iter,
         }
     }
 }

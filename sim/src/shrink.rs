@@ -94,6 +94,7 @@ impl Shrinker<'_> {
             self.lower_keys();
             self.lower_values();
             self.lower_steps();
+            self.lower_counts();
             self.simplify_config();
             if self.best == before || self.out_of_runs() {
                 break;
@@ -304,6 +305,30 @@ impl Shrinker<'_> {
         }
     }
 
+    /// Binary-searches the fewest entries each `extend` and `from-iter` needs.
+    fn lower_counts(&mut self) {
+        for i in 0..self.best.ops.len() {
+            let Some((count, with_count)) = self.best.ops.get(i).copied().and_then(entry_count)
+            else {
+                continue;
+            };
+            let (mut low, mut high) = (0, count);
+            while low < high && !self.out_of_runs() {
+                let mid = low + (high - low) / 2;
+                let mut ops = self.best.ops.clone();
+                ops[i] = with_count(mid);
+                if self.try_keep(self.with_ops(ops)) {
+                    high = mid;
+                } else {
+                    low = mid + 1;
+                }
+                if i >= self.best.ops.len() {
+                    break;
+                }
+            }
+        }
+    }
+
     /// Binary-searches the fewest steps each cursor-step op needs.
     fn lower_steps(&mut self) {
         for i in 0..self.best.ops.len() {
@@ -345,15 +370,24 @@ impl Shrinker<'_> {
 }
 
 fn replace_key(op: Op, from: u64, to: u64) -> Op {
-    let swap = |k: u64| if k == from { to } else { k };
+    match op.key() {
+        Some(key) if key == from => op.with_key(to),
+        _ => op,
+    }
+}
+
+/// The entry count of an `extend` or `from-iter`, and the op with another count.
+fn entry_count(op: Op) -> Option<(u8, impl Fn(u8) -> Op)> {
     match op {
-        Op::Insert { key, value } => Op::Insert {
-            key: swap(key),
-            value,
-        },
-        Op::Remove { key } => Op::Remove { key: swap(key) },
-        Op::Get { key } => Op::Get { key: swap(key) },
-        other => other,
+        Op::Extend { key, count, value } => Some((
+            count,
+            Box::new(move |count| Op::Extend { key, count, value }) as Box<dyn Fn(u8) -> Op>,
+        )),
+        Op::FromIter { key, count, value } => Some((
+            count,
+            Box::new(move |count| Op::FromIter { key, count, value }) as Box<dyn Fn(u8) -> Op>,
+        )),
+        _ => None,
     }
 }
 

@@ -44,6 +44,10 @@ pub struct Capabilities {
     /// Internal-state coverage: whether a growth is under way ([`Target::is_growing`]) and the
     /// target's own counts ([`Target::add_coverage`]).
     pub state: bool,
+    /// The Rust map API beyond the plain ops: `get_mut`, `contains_key`, `Index`, `iter()` at
+    /// any point, `Clone` (with a second map that goes its own way), `PartialEq`, `Extend` and
+    /// `FromIterator` ([`Target::get_mut_write`] and the methods after it).
+    pub api: bool,
     /// Whether the same program always gets the same answers. A target that randomizes by itself
     /// (Go's runtime map) is not: its failures are replayed and shrunk several times, and every
     /// report says how often a failure reproduced.
@@ -58,7 +62,14 @@ impl Capabilities {
         audit: false,
         diagram: false,
         state: false,
+        api: false,
         deterministic: true,
+    };
+
+    /// Plain ops and the Rust map API (std's maps).
+    pub const PLAIN_AND_API: Capabilities = Capabilities {
+        api: true,
+        ..Capabilities::PLAIN
     };
 
     /// Everything: map-core.
@@ -68,19 +79,23 @@ impl Capabilities {
         audit: true,
         diagram: true,
         state: true,
+        api: true,
         deterministic: true,
     };
 
     /// Whether a program may contain ops of this kind. `audit` ops are always allowed (they do
     /// nothing on a target without an audit); cursor ops need cursors, growth controls need
-    /// growth controls.
+    /// growth controls, the API ops need the API.
     pub fn supports(&self, kind: OpKind) -> bool {
+        if kind.is_api() {
+            return self.api;
+        }
         match kind {
             OpKind::CursorNew | OpKind::CursorStep | OpKind::CursorDrop => self.cursors,
             OpKind::ForceGrow | OpKind::ForceSameSizeGrow | OpKind::EvacuateStep => {
                 self.growth_controls
             }
-            OpKind::Insert | OpKind::Remove | OpKind::Get | OpKind::Clear | OpKind::Audit => true,
+            _ => true,
         }
     }
 
@@ -92,6 +107,7 @@ impl Capabilities {
             (self.audit, "audit"),
             (self.diagram, "diagram"),
             (self.state, "state-coverage"),
+            (self.api, "rust-api"),
         ];
         let mut names: Vec<&'static str> = flags
             .into_iter()
@@ -191,6 +207,70 @@ pub trait Target {
     fn add_coverage(&mut self, coverage: &mut Coverage) {
         let _ = coverage;
     }
+
+    /// `*get_mut(key) = value` if the key is present: the value it replaced, if any.
+    fn get_mut_write(&mut self, key: u64, value: u64) -> Option<u64> {
+        let _ = value;
+        unsupported("Rust map API", format!("get_mut({key})"))
+    }
+    /// `contains_key(key)`.
+    fn contains_key(&mut self, key: u64) -> bool {
+        unsupported("Rust map API", format!("contains_key({key})"))
+    }
+    /// `map[&key]`, which panics when the key is absent.
+    fn index(&mut self, key: u64) -> u64 {
+        unsupported("Rust map API", format!("map[&{key}]"))
+    }
+    /// `iter()` now, collected in the order it yields.
+    fn iter_now(&mut self) -> Vec<(u64, u64)> {
+        unsupported("Rust map API", "iter()")
+    }
+    /// Makes the second map a `clone()` of the map.
+    fn clone_to_second(&mut self) {
+        unsupported("Rust map API", "clone()")
+    }
+    /// Makes the second map `FromIterator::from_iter(entries)`.
+    fn collect_to_second(&mut self, entries: &[(u64, u64)]) {
+        let _ = entries;
+        unsupported("Rust map API", "from_iter")
+    }
+    /// `extend(entries)` on the map.
+    fn extend(&mut self, entries: &[(u64, u64)]) {
+        let _ = entries;
+        unsupported("Rust map API", "extend")
+    }
+    /// `insert` on the second map; only called once there is one.
+    fn second_insert(&mut self, key: u64, value: u64) -> Option<u64> {
+        let _ = (key, value);
+        unsupported("Rust map API", "a second map")
+    }
+    /// `remove` on the second map; only called once there is one.
+    fn second_remove(&mut self, key: u64) -> Option<u64> {
+        let _ = key;
+        unsupported("Rust map API", "a second map")
+    }
+    /// `len()` of the second map.
+    fn second_len(&mut self) -> usize {
+        unsupported("Rust map API", "a second map")
+    }
+    /// Every entry of the second map, through its own iteration.
+    fn second_contents(&mut self) -> Vec<(u64, u64)> {
+        unsupported("Rust map API", "a second map")
+    }
+    /// The audit of the second map (where the target has an audit).
+    fn second_audit(&mut self, coverage: &mut Coverage) -> Result<(), AuditFailure> {
+        let _ = coverage;
+        Ok(())
+    }
+    /// `map == second`.
+    fn eq_second(&mut self) -> bool {
+        unsupported("Rust map API", "==")
+    }
+    /// `map == m`, for `m` a new map (the program's hasher, no growth) holding `entries`.
+    fn eq_entries(&mut self, entries: &[(u64, u64)]) -> bool {
+        let _ = entries;
+        unsupported("Rust map API", "==")
+    }
 }
 
 /// A boxed target is a target: how the executor runs every target but map-core.
@@ -245,6 +325,48 @@ impl Target for Box<dyn Target> {
     }
     fn add_coverage(&mut self, coverage: &mut Coverage) {
         (**self).add_coverage(coverage)
+    }
+    fn get_mut_write(&mut self, key: u64, value: u64) -> Option<u64> {
+        (**self).get_mut_write(key, value)
+    }
+    fn contains_key(&mut self, key: u64) -> bool {
+        (**self).contains_key(key)
+    }
+    fn index(&mut self, key: u64) -> u64 {
+        (**self).index(key)
+    }
+    fn iter_now(&mut self) -> Vec<(u64, u64)> {
+        (**self).iter_now()
+    }
+    fn clone_to_second(&mut self) {
+        (**self).clone_to_second()
+    }
+    fn collect_to_second(&mut self, entries: &[(u64, u64)]) {
+        (**self).collect_to_second(entries)
+    }
+    fn extend(&mut self, entries: &[(u64, u64)]) {
+        (**self).extend(entries)
+    }
+    fn second_insert(&mut self, key: u64, value: u64) -> Option<u64> {
+        (**self).second_insert(key, value)
+    }
+    fn second_remove(&mut self, key: u64) -> Option<u64> {
+        (**self).second_remove(key)
+    }
+    fn second_len(&mut self) -> usize {
+        (**self).second_len()
+    }
+    fn second_contents(&mut self) -> Vec<(u64, u64)> {
+        (**self).second_contents()
+    }
+    fn second_audit(&mut self, coverage: &mut Coverage) -> Result<(), AuditFailure> {
+        (**self).second_audit(coverage)
+    }
+    fn eq_second(&mut self) -> bool {
+        (**self).eq_second()
+    }
+    fn eq_entries(&mut self, entries: &[(u64, u64)]) -> bool {
+        (**self).eq_entries(entries)
     }
 }
 

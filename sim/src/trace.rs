@@ -187,7 +187,7 @@ const FIELDS: [(&str, &str); 11] = [
     ("audit-every", "audit-every <u32 >= 1>"),
     (
         "weights",
-        "weights insert=<u16> remove=<u16> ... audit=<u16> (all 11 op kinds, in op order)",
+        "weights insert=<u16> remove=<u16> ... from-iter=<u16> (every op kind, in op order)",
     ),
     ("length", "length <u32>"),
     ("fault", "fault <none | fault name>"),
@@ -313,12 +313,19 @@ fn number<T: FromStr>(text: &str) -> Option<T> {
     text.parse().ok()
 }
 
+/// How many op kinds existed before the Rust-API ops: traces written then list only these.
+const KINDS_BEFORE_API_OPS: usize = 11;
+
+/// `kind=<u16>` for every op kind, in op order; a trace written before the Rust-API ops existed
+/// lists only the first [`KINDS_BEFORE_API_OPS`] kinds, and those weigh 0 for it (it never drew
+/// them).
 fn parse_weights(text: &str) -> Result<OpWeights, String> {
     let mut weights = OpWeights::default();
     let words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() != OpKind::ALL.len() {
+    if words.len() != OpKind::ALL.len() && words.len() != KINDS_BEFORE_API_OPS {
         return Err(format!(
-            "expected `weights` with {} entries `kind=<u16>` (one per op kind, in op order), found {}",
+            "expected `weights` with {} entries `kind=<u16>` (one per op kind, in op order; traces \
+             written before the map-API ops have the first {KINDS_BEFORE_API_OPS}), found {}",
             OpKind::ALL.len(),
             words.len()
         ));
@@ -357,11 +364,21 @@ fn parse_op(text: &str) -> Result<Op, String> {
         OpKind::CursorNew => "cursor-new <c0..c3>",
         OpKind::CursorStep => "cursor-step <c0..c3> <steps: u16>",
         OpKind::CursorDrop => "cursor-drop <c0..c3>",
+        OpKind::GetMut => "get-mut <key> <value>",
+        OpKind::ContainsKey => "contains <key>",
+        OpKind::Index => "index <key>",
+        OpKind::CloneInsert => "clone-insert <key> <value>",
+        OpKind::CloneRemove => "clone-remove <key>",
+        OpKind::Extend => "extend <first key> <count: u8> <first value>",
+        OpKind::FromIter => "from-iter <first key> <count: u8> <first value>",
         OpKind::Clear
         | OpKind::ForceGrow
         | OpKind::ForceSameSizeGrow
         | OpKind::EvacuateStep
-        | OpKind::Audit => kind.name(),
+        | OpKind::Audit
+        | OpKind::Iter
+        | OpKind::Clone
+        | OpKind::Eq => kind.name(),
     };
     let bad = || format!("expected `{syntax}`, found `{text}`");
     let op = match (kind, args.as_slice()) {
@@ -390,6 +407,36 @@ fn parse_op(text: &str) -> Result<Op, String> {
         (OpKind::ForceSameSizeGrow, []) => Op::ForceSameSizeGrow,
         (OpKind::EvacuateStep, []) => Op::EvacuateStep,
         (OpKind::Audit, []) => Op::Audit,
+        (OpKind::GetMut, [key, value]) => Op::GetMut {
+            key: number(key).ok_or_else(bad)?,
+            value: number(value).ok_or_else(bad)?,
+        },
+        (OpKind::ContainsKey, [key]) => Op::ContainsKey {
+            key: number(key).ok_or_else(bad)?,
+        },
+        (OpKind::Index, [key]) => Op::Index {
+            key: number(key).ok_or_else(bad)?,
+        },
+        (OpKind::Iter, []) => Op::Iter,
+        (OpKind::Clone, []) => Op::Clone,
+        (OpKind::CloneInsert, [key, value]) => Op::CloneInsert {
+            key: number(key).ok_or_else(bad)?,
+            value: number(value).ok_or_else(bad)?,
+        },
+        (OpKind::CloneRemove, [key]) => Op::CloneRemove {
+            key: number(key).ok_or_else(bad)?,
+        },
+        (OpKind::Eq, []) => Op::Eq,
+        (OpKind::Extend, [key, count, value]) => Op::Extend {
+            key: number(key).ok_or_else(bad)?,
+            count: number(count).ok_or_else(bad)?,
+            value: number(value).ok_or_else(bad)?,
+        },
+        (OpKind::FromIter, [key, count, value]) => Op::FromIter {
+            key: number(key).ok_or_else(bad)?,
+            count: number(count).ok_or_else(bad)?,
+            value: number(value).ok_or_else(bad)?,
+        },
         _ => return Err(bad()),
     };
     Ok(op)
@@ -436,6 +483,24 @@ mod tests {
             Op::ForceSameSizeGrow,
             Op::EvacuateStep,
             Op::Audit,
+            Op::GetMut { key: 3, value: 4 },
+            Op::ContainsKey { key: 5 },
+            Op::Index { key: 6 },
+            Op::Iter,
+            Op::Clone,
+            Op::CloneInsert { key: 7, value: 8 },
+            Op::CloneRemove { key: 9 },
+            Op::Eq,
+            Op::Extend {
+                key: 10,
+                count: 255,
+                value: 11,
+            },
+            Op::FromIter {
+                key: 12,
+                count: 0,
+                value: 13,
+            },
         ];
         assert_eq!(ops.iter().map(Op::kind).collect::<Vec<_>>(), OpKind::ALL);
         for fault in Fault::ALL {
@@ -463,6 +528,20 @@ mod tests {
     }
 
     #[test]
+    fn weights_lines_of_older_traces_leave_newer_kinds_at_zero() {
+        let text = valid().replace(
+            valid().lines().find(|l| l.starts_with("weights")).unwrap(),
+            "weights insert=3 remove=2 get=1 clear=0 cursor-new=0 cursor-step=0 cursor-drop=0 \
+             force-grow=0 force-same-size-grow=0 evacuate-step=0 audit=0",
+        );
+        let weights = parse(&text)
+            .expect("an older weights line parses")
+            .config
+            .weights;
+        assert_eq!(weights, OpWeights::plain(3, 2, 1, 0));
+    }
+
+    #[test]
     fn comments_and_blank_lines_are_ignored() {
         let program = generate(3);
         let text = print(&program).replace("\nops\n", "\n# a note\n\nops\n\n");
@@ -482,7 +561,7 @@ mod tests {
 
     #[test]
     fn malformed_traces_are_rejected_with_their_line() {
-        let cases: [(String, usize, &str); 12] = [
+        let cases: [(String, usize, &str); 14] = [
             (String::new(), 1, "empty file"),
             ("trace 1\n".to_string(), 1, "expected `sim-trace 1`"),
             (
@@ -511,6 +590,12 @@ mod tests {
                 "max-cursors 9 is above",
             ),
             (valid().replace("get=1", "gte=1"), 9, "expected `get=<u16>`"),
+            (valid().replace("get=1", "get=x"), 9, "expected `get=<u16>`"),
+            (
+                valid().replace(" eq=1", ""),
+                9,
+                "expected `weights` with 21 entries",
+            ),
             (
                 valid().replace("fault none", "fault gremlins"),
                 11,

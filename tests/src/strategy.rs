@@ -105,6 +105,13 @@ pub fn weights(max_cursors: u8) -> impl Strategy<Value = OpWeights> {
         ),
         (weight(cursors, 1, 3), weight(0.6, 1, 2), weight(0.6, 1, 2)),
         (weight(0.7, 1, 6), weight(0.3, 1, 1)),
+        // The Rust map API, each kind on in about a third of the cases.
+        (
+            (weight(0.35, 1, 3), weight(0.35, 1, 3), weight(0.35, 1, 3)),
+            (weight(0.35, 1, 1), weight(0.35, 1, 1), weight(0.35, 1, 4)),
+            (weight(0.35, 1, 4), weight(0.35, 1, 1), weight(0.35, 1, 3)),
+            weight(0.35, 1, 1),
+        ),
     )
         .prop_map(
             |(
@@ -112,6 +119,12 @@ pub fn weights(max_cursors: u8) -> impl Strategy<Value = OpWeights> {
                 (clear, cursor_new, cursor_step),
                 (cursor_drop, force_grow, force_same_size_grow),
                 (evacuate_step, audit),
+                (
+                    (get_mut, contains_key, index),
+                    (iter, clone, clone_insert),
+                    (clone_remove, eq, extend),
+                    from_iter,
+                ),
             )| OpWeights {
                 insert,
                 remove,
@@ -124,6 +137,16 @@ pub fn weights(max_cursors: u8) -> impl Strategy<Value = OpWeights> {
                 force_same_size_grow,
                 evacuate_step,
                 audit,
+                get_mut,
+                contains_key,
+                index,
+                iter,
+                clone,
+                clone_insert,
+                clone_remove,
+                eq,
+                extend,
+                from_iter,
             },
         )
 }
@@ -225,7 +248,7 @@ fn op_group(config: &Config) -> BoxedStrategy<Vec<Op>> {
     let values = 0u64..1_000_000;
     let handles = config.max_cursors.max(1);
     let cursor = (0..handles).prop_map(|i| CursorId::new(i).expect("handles are below 4"));
-    let insert = (keys.clone(), values).prop_map(|(key, value)| Op::Insert { key, value });
+    let insert = (keys.clone(), values.clone()).prop_map(|(key, value)| Op::Insert { key, value });
     let mut options: Vec<(u32, BoxedStrategy<Vec<Op>>)> = Vec::new();
     for kind in OpKind::ALL {
         let w = u32::from(config.weights.get(kind));
@@ -259,6 +282,40 @@ fn op_group(config: &Config) -> BoxedStrategy<Vec<Op>> {
             OpKind::ForceSameSizeGrow => Just(vec![Op::ForceSameSizeGrow]).boxed(),
             OpKind::EvacuateStep => Just(vec![Op::EvacuateStep]).boxed(),
             OpKind::Audit => Just(vec![Op::Audit]).boxed(),
+            OpKind::GetMut => (keys.clone(), values.clone())
+                .prop_map(|(key, value)| vec![Op::GetMut { key, value }])
+                .boxed(),
+            OpKind::ContainsKey => keys
+                .clone()
+                .prop_map(|key| vec![Op::ContainsKey { key }])
+                .boxed(),
+            OpKind::Index => keys.clone().prop_map(|key| vec![Op::Index { key }]).boxed(),
+            OpKind::Iter => Just(vec![Op::Iter]).boxed(),
+            OpKind::Clone => Just(vec![Op::Clone]).boxed(),
+            OpKind::CloneInsert => (keys.clone(), values.clone())
+                .prop_map(|(key, value)| vec![Op::CloneInsert { key, value }])
+                .boxed(),
+            OpKind::CloneRemove => keys
+                .clone()
+                .prop_map(|key| vec![Op::CloneRemove { key }])
+                .boxed(),
+            OpKind::Eq => Just(vec![Op::Eq]).boxed(),
+            OpKind::Extend | OpKind::FromIter => {
+                let space = config.key_space;
+                (1u8..=40, 0..space, values.clone())
+                    .prop_map(move |(count, key, value)| {
+                        // The run of keys stays in the key space.
+                        let count = count.min((2 * space).min(255) as u8);
+                        let key = key.min(space - u64::from(count).div_ceil(2));
+                        let op = if kind == OpKind::Extend {
+                            Op::Extend { key, count, value }
+                        } else {
+                            Op::FromIter { key, count, value }
+                        };
+                        vec![op]
+                    })
+                    .boxed()
+            }
         };
         options.push((w, group));
     }

@@ -101,9 +101,9 @@ fn header_problems_point_at_their_line() {
         "hasher <seeded",
     );
     assert_rejected(
-        &valid().replace(" audit=1", ""),
+        &valid().replace(" from-iter=1", ""),
         9,
-        "expected `weights` with 11 entries",
+        "expected `weights` with 21 entries",
     );
     assert_rejected(
         &valid().replace("remove=1 get=1", "get=1 remove=1"),

@@ -24,6 +24,9 @@ use super::Target;
 use crate::op::{CursorId, Op, OpKind};
 use crate::program::{Config, HasherMode, OpWeights, Program};
 
+/// `extend` and `from-iter` take fewer entries than this: enough for repeated keys and a growth.
+const MAX_EXTEND: u8 = 64;
+
 /// What one tag byte stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Code {
@@ -246,6 +249,52 @@ pub fn decode(target: Target, data: &[u8]) -> Program {
                 OpKind::ForceSameSizeGrow => Op::ForceSameSizeGrow,
                 OpKind::EvacuateStep => Op::EvacuateStep,
                 OpKind::Audit => Op::Audit,
+                OpKind::GetMut => {
+                    let key = key(&mut u, &layout);
+                    Op::GetMut {
+                        key,
+                        value: u64::from(int::<u8>(&mut u)),
+                    }
+                }
+                OpKind::ContainsKey => Op::ContainsKey {
+                    key: key(&mut u, &layout),
+                },
+                OpKind::Index => Op::Index {
+                    key: key(&mut u, &layout),
+                },
+                OpKind::Iter => Op::Iter,
+                OpKind::Clone => Op::Clone,
+                OpKind::CloneInsert => {
+                    let key = key(&mut u, &layout);
+                    Op::CloneInsert {
+                        key,
+                        value: u64::from(int::<u8>(&mut u)),
+                    }
+                }
+                OpKind::CloneRemove => Op::CloneRemove {
+                    key: key(&mut u, &layout),
+                },
+                OpKind::Eq => Op::Eq,
+                OpKind::Extend | OpKind::FromIter => {
+                    let count = int::<u8>(&mut u) % MAX_EXTEND;
+                    let first = key(&mut u, &layout);
+                    let value = u64::from(int::<u8>(&mut u));
+                    // Keys that would leave the key space wrap to its start, like a fill's.
+                    let first = first.min(layout.key_space() - u64::from(count).div_ceil(2).max(1));
+                    if kind == OpKind::Extend {
+                        Op::Extend {
+                            key: first,
+                            count,
+                            value,
+                        }
+                    } else {
+                        Op::FromIter {
+                            key: first,
+                            count,
+                            value,
+                        }
+                    }
+                }
             }),
         }
     }
@@ -288,6 +337,28 @@ pub fn project(target: Target, program: &Program) -> Program {
             Op::Get { key } => ops.push(Op::Get {
                 key: key % layout.key_space(),
             }),
+            Op::GetMut { key, value } => ops.push(Op::GetMut {
+                key: key % layout.key_space(),
+                value: value % 256,
+            }),
+            Op::CloneInsert { key, value } => ops.push(Op::CloneInsert {
+                key: key % layout.key_space(),
+                value: value % 256,
+            }),
+            Op::ContainsKey { key } | Op::Index { key } | Op::CloneRemove { key } => {
+                ops.push(op.with_key(key % layout.key_space()))
+            }
+            Op::Extend { key, count, value } | Op::FromIter { key, count, value } => {
+                let count = count % MAX_EXTEND;
+                let key = (key % layout.key_space())
+                    .min(layout.key_space() - u64::from(count).div_ceil(2).max(1));
+                let value = value % 256;
+                ops.push(if matches!(op, Op::Extend { .. }) {
+                    Op::Extend { key, count, value }
+                } else {
+                    Op::FromIter { key, count, value }
+                });
+            }
             Op::CursorStep { cursor, mut steps } => {
                 // `steps` calls in a row are the same as several ops of at most 256 calls each.
                 while steps > 0 {
@@ -357,7 +428,26 @@ pub fn encode_within(target: Target, program: &Program, max_bytes: usize) -> Vec
                 op_bytes.push(cursor.index() as u8);
                 op_bytes.push((steps - 1) as u8);
             }
-            Op::Clear | Op::ForceGrow | Op::ForceSameSizeGrow | Op::EvacuateStep | Op::Audit => {}
+            Op::GetMut { key, value } | Op::CloneInsert { key, value } => {
+                op_bytes.extend(key_bytes(key));
+                op_bytes.push(value as u8);
+            }
+            Op::ContainsKey { key } | Op::Index { key } | Op::CloneRemove { key } => {
+                op_bytes.extend(key_bytes(key))
+            }
+            Op::Extend { key, count, value } | Op::FromIter { key, count, value } => {
+                op_bytes.push(count);
+                op_bytes.extend(key_bytes(key));
+                op_bytes.push(value as u8);
+            }
+            Op::Clear
+            | Op::ForceGrow
+            | Op::ForceSameSizeGrow
+            | Op::EvacuateStep
+            | Op::Audit
+            | Op::Iter
+            | Op::Clone
+            | Op::Eq => {}
         }
         if out.len() + op_bytes.len() > max_bytes {
             break;

@@ -28,6 +28,10 @@ pub(super) const INFO: TargetInfo = TargetInfo {
 pub struct MapCoreTarget {
     map: SimMap,
     cursors: [Option<Cursor<u64, u64>>; MAX_CURSORS],
+    /// The program's second map, once a `clone` or `from-iter` made one.
+    second: Option<SimMap>,
+    #[cfg(feature = "faults")]
+    fault: Option<map_core::Fault>,
 }
 
 impl MapCoreTarget {
@@ -36,6 +40,9 @@ impl MapCoreTarget {
         MapCoreTarget {
             map: create_map(config),
             cursors: Default::default(),
+            second: None,
+            #[cfg(feature = "faults")]
+            fault: config.fault,
         }
     }
 
@@ -160,5 +167,89 @@ impl Target for MapCoreTarget {
 
     fn add_coverage(&mut self, coverage: &mut Coverage) {
         coverage.same_size_grows = self.map.stats().same_size_grows;
+    }
+
+    fn get_mut_write(&mut self, key: u64, value: u64) -> Option<u64> {
+        self.map
+            .get_mut(&key)
+            .map(|slot| std::mem::replace(slot, value))
+    }
+
+    fn contains_key(&mut self, key: u64) -> bool {
+        self.map.contains_key(&key)
+    }
+
+    fn index(&mut self, key: u64) -> u64 {
+        self.map[&key]
+    }
+
+    fn iter_now(&mut self) -> Vec<(u64, u64)> {
+        self.contents()
+    }
+
+    fn clone_to_second(&mut self) {
+        self.second = Some(self.map.clone());
+    }
+
+    fn collect_to_second(&mut self, entries: &[(u64, u64)]) {
+        #[cfg(feature = "faults")]
+        if let Some(fault) = self.fault {
+            self.second = Some(SimMap::from_iter_with_fault(entries.iter().copied(), fault));
+            return;
+        }
+        self.second = Some(entries.iter().copied().collect());
+    }
+
+    fn extend(&mut self, entries: &[(u64, u64)]) {
+        self.map.extend(entries.iter().copied());
+    }
+
+    fn second_insert(&mut self, key: u64, value: u64) -> Option<u64> {
+        self.second_map().insert(key, value)
+    }
+
+    fn second_remove(&mut self, key: u64) -> Option<u64> {
+        self.second_map().remove(&key)
+    }
+
+    fn second_len(&mut self) -> usize {
+        self.second_map().len()
+    }
+
+    fn second_contents(&mut self) -> Vec<(u64, u64)> {
+        self.second_map().iter().map(|(&k, &v)| (k, v)).collect()
+    }
+
+    fn second_audit(&mut self, _coverage: &mut Coverage) -> Result<(), AuditFailure> {
+        self.second_map()
+            .check_invariants()
+            .map_err(|e| AuditFailure {
+                kind: FailureKind::Invariant(e.invariant),
+                message: format!("the second map: {e}"),
+            })
+    }
+
+    fn eq_second(&mut self) -> bool {
+        let second = self
+            .second
+            .as_ref()
+            .expect("the executor compares only with a second map");
+        self.map == *second
+    }
+
+    fn eq_entries(&mut self, entries: &[(u64, u64)]) -> bool {
+        let mut built = GoMap::with_hasher_and_seed(*self.map.hasher(), 0);
+        for &(k, v) in entries {
+            built.insert(k, v);
+        }
+        self.map == built
+    }
+}
+
+impl MapCoreTarget {
+    fn second_map(&mut self) -> &mut SimMap {
+        self.second
+            .as_mut()
+            .expect("the executor uses the second map only once there is one")
     }
 }
