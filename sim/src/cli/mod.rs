@@ -5,6 +5,7 @@
 //! and a line to [`main`].
 
 mod args;
+mod export;
 mod faults;
 mod import;
 mod replay;
@@ -45,6 +46,8 @@ enum Command {
     Faults(faults::Args),
     /// Decode a fuzz target's crash file into a program, shrink it and save it as a trace.
     Import(import::Args),
+    /// Turn a trace into a standalone reproducer: a Go program or a Rust test of map-core.
+    Export(export::Args),
 }
 
 /// How a subcommand ended, when its input was good.
@@ -76,6 +79,7 @@ pub fn main() -> ExitCode {
         Command::Shrink(args) => shrink::run(args),
         Command::Faults(args) => faults::run(args),
         Command::Import(args) => import::run(args),
+        Command::Export(args) => export::run(args),
     };
     match outcome {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
