@@ -12,6 +12,7 @@
 
 pub mod coverage;
 pub mod exec;
+pub mod export;
 pub mod failure;
 #[cfg(feature = "arbitrary")]
 pub mod fuzz_input;

@@ -5,6 +5,7 @@
 //! and a line to [`main`].
 
 mod args;
+mod export;
 mod faults;
 mod import;
 mod replay;
@@ -48,6 +49,8 @@ enum Command {
     Import(import::Args),
     /// List the maps sim can check (targets) and what each supports.
     Targets(targets::Args),
+    /// Turn a trace into a standalone reproducer: a Go program or a Rust test of map-core.
+    Export(export::Args),
 }
 
 /// How a subcommand ended, when its input was good.
@@ -80,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Faults(args) => faults::run(args),
         Command::Import(args) => import::run(args),
         Command::Targets(args) => targets::run(args),
+        Command::Export(args) => export::run(args),
     };
     match outcome {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

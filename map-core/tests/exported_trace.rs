@@ -1,0 +1,569 @@
+//! Exported by `sim export --lang rust` from a sim trace: export it again rather than edit it.
+//!
+//! It runs the trace's ops on map-core's `GoMap` through its public API and checks every result,
+//! every cursor step (by the rules of semantics.md section 2, not by pinned yields) and the
+//! structural audit, then drains every live cursor and compares the whole contents.
+//!
+//! The trace's header:
+//!
+//! ```text
+//! sim-trace 1
+//! seed none
+//! map-seed 3
+//! hasher seeded 0
+//! capacity 0
+//! key-space 64
+//! max-cursors 2
+//! audit-every 1
+//! weights insert=1 remove=1 get=1 clear=1 cursor-new=1 cursor-step=1 cursor-drop=1 force-grow=1 force-same-size-grow=1 evacuate-step=1 audit=1 get-mut=0 contains=0 index=0 iter=0 clone=0 clone-insert=0 clone-remove=0 eq=0 extend=0 from-iter=0
+//! length 66
+//! fault none
+//! ```
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::hash::{BuildHasher, Hasher};
+
+use map_core::{Cursor, GoMap};
+
+/// The capacity the map is made with.
+const CAPACITY: usize = 0;
+/// The map's seed: it fixes the iteration order, so the test replays exactly.
+const MAP_SEED: u64 = 3;
+/// The seed of the trace's hasher (`seeded`).
+const HASHER_SEED: u64 = 0;
+/// The map is audited after every `AUDIT_EVERY`-th op, after an `audit` op and at the end.
+const AUDIT_EVERY: u32 = 1;
+/// `force-grow` does nothing once the map has this many buckets, as in sim.
+const MAX_FORCED_BUCKETS: usize = 4096;
+/// Hashes by sim's `SimHasher`, computed by sim at export: the reproduced hasher must agree.
+const SIM_HASHES: [(u64, u64); 4] = [
+    (0, 0xe220a8397b1dcdaf),
+    (1, 0x910a2dec89025cc1),
+    (2, 0x975835de1c9756ce),
+    (3, 0x1d0b14e4db018fed),
+];
+/// The ops in sim's trace syntax, one per line: op `i` is line `i` (counting from 0).
+const OPS: &str = "\
+insert 0 1
+insert 1 2
+insert 2 3
+insert 3 4
+insert 4 5
+insert 5 6
+insert 6 7
+insert 7 8
+cursor-new c0
+cursor-step c0 2
+insert 8 9
+insert 9 10
+insert 10 11
+insert 11 12
+insert 12 13
+insert 13 14
+insert 14 15
+insert 15 16
+cursor-step c0 2
+remove 1
+remove 2
+insert 1 17
+insert 2 18
+cursor-step c0 1
+evacuate-step
+cursor-step c0 1
+evacuate-step
+cursor-step c0 2
+insert 16 19
+insert 17 20
+insert 18 21
+insert 19 22
+insert 20 23
+insert 21 24
+insert 22 25
+insert 23 26
+insert 24 27
+insert 25 28
+insert 26 29
+insert 27 30
+insert 28 31
+insert 29 32
+insert 30 33
+insert 31 34
+insert 32 35
+insert 33 36
+insert 34 37
+insert 35 38
+insert 36 39
+insert 37 40
+insert 38 41
+insert 39 42
+cursor-step c0 3
+cursor-new c1
+cursor-step c1 1
+force-grow
+cursor-step c0 2
+cursor-step c1 2
+remove 5
+remove 30
+insert 5 43
+insert 30 44
+insert 41 45
+evacuate-step
+cursor-step c0 1000
+cursor-step c1 1000
+";
+
+#[test]
+fn clean_cursors_across_two_growths() {
+    for (key, hash) in SIM_HASHES {
+        assert_eq!(
+            TraceHasher.hash_one(key),
+            hash,
+            "the hasher differs from sim's"
+        );
+    }
+    let ops: Vec<(Op, &str)> = OPS.lines().map(|line| (parse_op(line), line)).collect();
+    let mut run = Run::new();
+    if let Err(failure) = run.all(&ops) {
+        panic!("{failure}\nmap at the failure:\n{}", run.map.diagram());
+    }
+}
+
+/// The trace's hasher, `seeded`: a well-mixed seeded hash.
+fn shape(raw: u64) -> u64 {
+    mix(raw ^ HASHER_SEED)
+}
+
+/// How many cursor handles (`c0`..`c3`) a trace can name.
+const MAX_CURSORS: usize = 4;
+
+/// sim's `SimHasher` for this trace's mode and seed, reproduced on its own so that map-core
+/// needs nothing of sim: the map sees the same hashes, so colliding traces collide the same way.
+#[derive(Clone, Copy, Debug)]
+struct TraceHasher;
+
+impl BuildHasher for TraceHasher {
+    type Hasher = TraceHash;
+
+    fn build_hasher(&self) -> TraceHash {
+        TraceHash { raw: 0 }
+    }
+}
+
+/// Folds the written words as `SimHash` does; a `u64` key is written as one word, so `raw` is
+/// the key itself.
+struct TraceHash {
+    raw: u64,
+}
+
+impl Hasher for TraceHash {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.raw = self.raw.rotate_left(29) ^ word;
+    }
+
+    fn finish(&self) -> u64 {
+        shape(self.raw)
+    }
+}
+
+/// splitmix64's finalizer, as in sim's hasher.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// One op of the table.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Insert(u64, u64),
+    Remove(u64),
+    Get(u64),
+    Clear,
+    CursorNew(usize),
+    CursorStep(usize, u64),
+    CursorDrop(usize),
+    ForceGrow,
+    ForceSameSizeGrow,
+    EvacuateStep,
+    Audit,
+}
+
+fn parse_op(line: &str) -> Op {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let number = |i: usize| -> u64 {
+        let text = fields
+            .get(i)
+            .unwrap_or_else(|| panic!("`{line}`: operand {i} missing"));
+        text.parse()
+            .unwrap_or_else(|_| panic!("`{line}`: `{text}` is not a number"))
+    };
+    let cursor = || -> usize {
+        let name = fields
+            .get(1)
+            .unwrap_or_else(|| panic!("`{line}`: cursor missing"));
+        let index = name.strip_prefix('c').and_then(|i| i.parse().ok());
+        match index {
+            Some(index) if index < MAX_CURSORS => index,
+            _ => panic!("`{line}`: `{name}` is not a cursor c0..c3"),
+        }
+    };
+    match fields[0] {
+        "insert" => Op::Insert(number(1), number(2)),
+        "remove" => Op::Remove(number(1)),
+        "get" => Op::Get(number(1)),
+        "clear" => Op::Clear,
+        "cursor-new" => Op::CursorNew(cursor()),
+        "cursor-step" => Op::CursorStep(cursor(), number(2)),
+        "cursor-drop" => Op::CursorDrop(cursor()),
+        "force-grow" => Op::ForceGrow,
+        "force-same-size-grow" => Op::ForceSameSizeGrow,
+        "evacuate-step" => Op::EvacuateStep,
+        "audit" => Op::Audit,
+        other => panic!("unknown op `{other}`"),
+    }
+}
+
+/// One span of a key's presence, from the insert that made it present to the remove or clear
+/// that made it absent; updating a present key's value keeps it.
+struct Incarnation {
+    value: u64,
+    /// The op that began it.
+    born: usize,
+    /// Bit c: cursor c was created while it was present and has not yielded it (rule 4).
+    must_yield: u8,
+    /// Bit c: cursor c has yielded it (rule 1).
+    yielded: u8,
+}
+
+/// A live cursor and what it owes.
+struct Watched {
+    cursor: Cursor<u64, u64>,
+    created: usize,
+    steps: u64,
+    /// Incarnations present at its creation, still present, not yet yielded.
+    pending: usize,
+    /// Incarnations that existed during its life: it must end within `budget + 1` steps
+    /// (rule 6), which keeps the final drain finite whatever the map does.
+    budget: u64,
+}
+
+/// The map under test, driven in lockstep with a reference that judges by sim's rules.
+struct Run {
+    map: GoMap<u64, u64, TraceHasher>,
+    entries: HashMap<u64, Incarnation>,
+    /// How each key's last incarnation ended: the op, and whether a clear ended it.
+    ends: HashMap<u64, (usize, bool)>,
+    /// `None` when the handle names no cursor or its cursor has ended: ops on it are no-ops.
+    cursors: [Option<Watched>; MAX_CURSORS],
+    op: usize,
+    since_audit: u32,
+}
+
+fn show(value: Option<u64>) -> String {
+    value.map_or_else(|| "None".to_string(), |v| format!("Some({v})"))
+}
+
+impl Run {
+    fn new() -> Self {
+        Run {
+            map: GoMap::with_capacity_hasher_and_seed(CAPACITY, TraceHasher, MAP_SEED),
+            entries: HashMap::new(),
+            ends: HashMap::new(),
+            cursors: [None, None, None, None],
+            op: 0,
+            since_audit: 0,
+        }
+    }
+
+    /// Applies every op, then drains every live cursor, audits and compares the contents.
+    fn all(&mut self, ops: &[(Op, &str)]) -> Result<(), String> {
+        for (i, &(op, text)) in ops.iter().enumerate() {
+            self.op = i;
+            self.apply(op)
+                .and_then(|()| self.after_op(matches!(op, Op::Audit)))
+                .map_err(|e| format!("op {i} `{text}`: {e}"))?;
+        }
+        self.op = ops.len();
+        self.end().map_err(|e| format!("end of program: {e}"))
+    }
+
+    fn apply(&mut self, op: Op) -> Result<(), String> {
+        match op {
+            Op::Insert(key, value) => {
+                let found = self.map.insert(key, value);
+                let expected = self.insert(key, value);
+                compare(&format!("insert({key}, {value})"), expected, found)
+            }
+            Op::Remove(key) => {
+                let found = self.map.remove(&key);
+                let expected = self.remove(key);
+                compare(&format!("remove({key})"), expected, found)
+            }
+            Op::Get(key) => {
+                let found = self.map.get(&key).copied();
+                let expected = self.entries.get(&key).map(|e| e.value);
+                compare(&format!("get({key})"), expected, found)
+            }
+            Op::Clear => {
+                self.map.clear();
+                for (key, e) in std::mem::take(&mut self.entries) {
+                    self.end_incarnation(key, &e, true);
+                }
+                Ok(())
+            }
+            Op::CursorNew(c) => {
+                let bit = 1 << c;
+                for e in self.entries.values_mut() {
+                    e.must_yield |= bit;
+                    e.yielded &= !bit;
+                }
+                self.cursors[c] = Some(Watched {
+                    cursor: self.map.cursor(),
+                    created: self.op,
+                    steps: 0,
+                    pending: self.entries.len(),
+                    budget: self.entries.len() as u64,
+                });
+                Ok(())
+            }
+            Op::CursorStep(c, steps) => {
+                for _ in 0..steps {
+                    if self.cursors[c].is_none() {
+                        break;
+                    }
+                    self.step(c)?;
+                }
+                Ok(())
+            }
+            Op::CursorDrop(c) => {
+                self.cursors[c] = None;
+                Ok(())
+            }
+            Op::ForceGrow => {
+                if self.map.stats().buckets < MAX_FORCED_BUCKETS {
+                    self.map.force_grow();
+                }
+                Ok(())
+            }
+            Op::ForceSameSizeGrow => {
+                self.map.force_same_size_grow();
+                Ok(())
+            }
+            Op::EvacuateStep => {
+                let was_growing = self.map.is_growing();
+                let evacuated = self.map.evacuate_step();
+                if evacuated == was_growing {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "wrong result\n  expected: evacuate_step() returns {was_growing} \
+                         (whether a growth was under way)\n  found:    it returned {evacuated}"
+                    ))
+                }
+            }
+            Op::Audit => Ok(()),
+        }
+    }
+
+    /// The checks after every op: `len()`, and the audit every `AUDIT_EVERY` ops.
+    fn after_op(&mut self, audit_now: bool) -> Result<(), String> {
+        if self.map.len() != self.entries.len() {
+            return Err(format!(
+                "wrong len\n  expected: len() == {}\n  found:    len() == {}",
+                self.entries.len(),
+                self.map.len()
+            ));
+        }
+        self.since_audit += 1;
+        if audit_now || self.since_audit >= AUDIT_EVERY {
+            self.audit()?;
+        }
+        Ok(())
+    }
+
+    fn audit(&mut self) -> Result<(), String> {
+        self.since_audit = 0;
+        self.map.check_invariants().map_err(|e| {
+            format!("broken invariant\n  expected: check_invariants() == Ok(())\n  found:    {e}")
+        })
+    }
+
+    fn insert(&mut self, key: u64, value: u64) -> Option<u64> {
+        if let Some(e) = self.entries.get_mut(&key) {
+            return Some(std::mem::replace(&mut e.value, value));
+        }
+        self.entries.insert(
+            key,
+            Incarnation {
+                value,
+                born: self.op,
+                must_yield: 0,
+                yielded: 0,
+            },
+        );
+        for watched in self.cursors.iter_mut().flatten() {
+            watched.budget += 1;
+        }
+        None
+    }
+
+    fn remove(&mut self, key: u64) -> Option<u64> {
+        let e = self.entries.remove(&key)?;
+        self.end_incarnation(key, &e, false);
+        Some(e.value)
+    }
+
+    /// Ends an incarnation: no cursor owes it any more.
+    fn end_incarnation(&mut self, key: u64, e: &Incarnation, by_clear: bool) {
+        self.ends.insert(key, (self.op, by_clear));
+        for (c, slot) in self.cursors.iter_mut().enumerate() {
+            if let Some(watched) = slot {
+                if e.must_yield & (1 << c) != 0 {
+                    watched.pending -= 1;
+                }
+            }
+        }
+    }
+
+    /// One step of live cursor `c`, judged by the rules.
+    fn step(&mut self, c: usize) -> Result<(), String> {
+        let watched = self.cursors[c].as_mut().expect("only live cursors step");
+        if watched.steps > watched.budget {
+            return Err(format!(
+                "cursor never ends (rule 6)\n  expected: c{c} (created at op {}) ends within {} \
+                 steps\n  found:    c{c} had not ended after {} steps",
+                watched.created,
+                watched.budget + 1,
+                watched.steps
+            ));
+        }
+        watched.steps += 1;
+        let Some((&key, &value)) = watched.cursor.next(&self.map) else {
+            return self.on_end(c);
+        };
+        let bit = 1 << c;
+        let found = format!("c{c} yielded ({key}, {value})");
+        let Some(e) = self.entries.get_mut(&key) else {
+            let (rule, why) = match self.ends.get(&key) {
+                Some((op, true)) => ("rules 2, 7", format!("cleared at op {op}")),
+                Some((op, false)) => ("rule 2", format!("removed at op {op}")),
+                None => ("rule 2", "never inserted".to_string()),
+            };
+            return Err(format!(
+                "absent entry yielded ({rule})\n  expected: no yield of key {key}: it is absent \
+                 ({why})\n  found:    {found}"
+            ));
+        };
+        if e.yielded & bit != 0 {
+            return Err(format!(
+                "duplicate yield (rule 1)\n  expected: key {key} (incarnation inserted at op {}) \
+                 yielded at most once by c{c}\n  found:    {found} a second time",
+                e.born
+            ));
+        }
+        if e.value != value {
+            return Err(format!(
+                "stale value yielded (rule 3)\n  expected: key {key} yielded with its current \
+                 value {}\n  found:    {found}",
+                e.value
+            ));
+        }
+        e.yielded |= bit;
+        if e.must_yield & bit != 0 {
+            e.must_yield &= !bit;
+            watched.pending -= 1;
+        }
+        Ok(())
+    }
+
+    /// The end of cursor `c`: it must have yielded everything it owed (rule 4).
+    fn on_end(&mut self, c: usize) -> Result<(), String> {
+        let watched = self.cursors[c].take().expect("only live cursors end");
+        if watched.pending == 0 {
+            return Ok(());
+        }
+        let mut owed: Vec<(&u64, &Incarnation)> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.must_yield & (1 << c) != 0)
+            .collect();
+        owed.sort_unstable_by_key(|&(&key, _)| key);
+        let mut missed = String::new();
+        for (key, e) in owed.iter().take(8) {
+            let _ = write!(
+                missed,
+                "{key} (inserted at op {}, value {}), ",
+                e.born, e.value
+            );
+        }
+        if owed.len() > 8 {
+            let _ = write!(missed, "and {} more", owed.len() - 8);
+        }
+        Err(format!(
+            "entry missed (rule 4)\n  expected: before ending, c{c} (created at op {}) yields \
+             every key present since then: {}\n  found:    c{c} ended after {} steps without \
+             yielding {} of the entries it owed",
+            watched.created,
+            missed.trim_end_matches([',', ' ']),
+            watched.steps,
+            watched.pending
+        ))
+    }
+
+    /// The end of the program: drain every live cursor, audit, compare the whole contents.
+    fn end(&mut self) -> Result<(), String> {
+        for c in 0..MAX_CURSORS {
+            while self.cursors[c].is_some() {
+                self.step(c)?;
+            }
+        }
+        self.audit()?;
+        let mut found: Vec<(u64, u64)> = self.map.iter().map(|(&k, &v)| (k, v)).collect();
+        found.sort_unstable();
+        let mut expected: Vec<(u64, u64)> =
+            self.entries.iter().map(|(&k, e)| (k, e.value)).collect();
+        expected.sort_unstable();
+        if found == expected {
+            return Ok(());
+        }
+        let first = expected
+            .iter()
+            .zip(&found)
+            .position(|(e, f)| e != f)
+            .unwrap_or(expected.len().min(found.len()));
+        let at = |entries: &[(u64, u64)]| {
+            entries
+                .get(first)
+                .map_or_else(|| "nothing".to_string(), |(k, v)| format!("({k}, {v})"))
+        };
+        Err(format!(
+            "wrong contents\n  expected: iter() yields {} entries; in key order, entry {first} \
+             is {}\n  found:    iter() yielded {} entries; in key order, entry {first} is {}",
+            expected.len(),
+            at(&expected),
+            found.len(),
+            at(&found)
+        ))
+    }
+}
+
+fn compare(what: &str, expected: Option<u64>, found: Option<u64>) -> Result<(), String> {
+    if expected == found {
+        return Ok(());
+    }
+    Err(format!(
+        "wrong result\n  expected: {what} returns {}\n  found:    {what} returned {}",
+        show(expected),
+        show(found)
+    ))
+}

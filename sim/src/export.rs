@@ -1,0 +1,1204 @@
+//! Standalone reproducers of a trace: a Go program on Go's runtime map, or a Rust test on
+//! map-core's public API, each with a small embedded copy of the model's rules.
+//!
+//! Both judge by the rules of [`crate::model`] (semantics.md §2): every plain op's result and
+//! `len` after every op; per cursor and per key incarnation, at most one yield (rule 1), never an
+//! absent key (rules 2, 7), the current value (rule 3), every entry present since the cursor's
+//! creation before its end (rule 4), new incarnations optional (rule 5); at the end of the program
+//! every live cursor is drained (with a step budget, rule 6) and the whole contents compared.
+//! They do not pin the yields of today's map: a reproducer must keep judging correctly when the
+//! map's iteration order changes.
+//!
+//! The ops travel as a data table in the trace's own op syntax (a string constant parsed at
+//! start-up), not as generated code: a trace of 10^5 ops stays one string literal that compiles
+//! at once, where straight-line code would be one huge function for the compiler, and the table
+//! reads exactly like the trace it came from. Op `i` of the table is step `i` of sim, so a
+//! reproducer's op numbers are the ones `sim replay --verbose` prints.
+//!
+//! Output is a function of the program alone: the same trace gives the same bytes.
+
+use std::fmt::Write;
+use std::hash::BuildHasher;
+
+use crate::hasher::SimHasher;
+use crate::op::{Op, OpKind};
+use crate::program::{HasherMode, Program};
+use crate::target::{DEFAULT_TARGET, MAX_FORCED_BUCKETS};
+use crate::trace;
+
+/// The ops a Go map has no equivalent for: they control map-core's internals.
+const GO_SKIPPED: [OpKind; 4] = [
+    OpKind::ForceGrow,
+    OpKind::ForceSameSizeGrow,
+    OpKind::EvacuateStep,
+    OpKind::Audit,
+];
+
+/// The keys whose hashes the Rust test checks against sim's.
+const HASH_PROBES: [u64; 4] = [0, 1, 2, 3];
+
+/// A standalone Go program (one `main.go`, standard library only, Go 1.19 or later) that runs
+/// the program's ops on a `map[uint64]uint64` made with `make(map[uint64]uint64, capacity)`
+/// and checks every answer and every iterator step by the model's rules.
+///
+/// Cursors are `reflect.MapIter`s (`reflect.ValueOf(m).MapRange()`), one `Next()` per step;
+/// `clear` is Go 1.19's `for k := range m { delete(m, k) }` in a `//go:noinline` function, which
+/// compiles to `runtime.mapclear`. Go draws a new hash seed and iteration start for every map, so
+/// the program runs the ops `-runs N` times (default 100), each on a new map, reports the first
+/// failing run (the op, the rule, expected and found) and how many runs failed, and exits 1 if
+/// any did, 0 if none, 2 on bad usage. `force-grow`, `force-same-size-grow`, `evacuate-step` and
+/// `audit` have no Go equivalent: they stay in the table as no-ops (so op numbers match sim's)
+/// and the file's header counts them. The trace's map seed and hasher cannot be given to Go's
+/// runtime and are not reproduced; nor is its fault, a deliberate bug of map-core's.
+pub fn to_go(program: &Program) -> String {
+    let c = &program.config;
+    let mut out = String::new();
+    out.push_str(GO_HEADER);
+    for line in trace_header(program) {
+        let _ = writeln!(out, "//\t{line}");
+    }
+    out.push_str("//\n");
+    let _ = writeln!(
+        out,
+        "// Used: capacity ({}) and the ops. Not reproducible on Go's map: map-seed and hasher",
+        c.initial_capacity
+    );
+    out.push_str("// (the runtime draws its own hash seed and iteration start for every map)");
+    match c.fault {
+        Some(fault) => {
+            let _ = write!(
+                out,
+                ",\n// and fault {fault} (a deliberate bug of map-core's).\n"
+            );
+        }
+        None => out.push_str(".\n"),
+    }
+    let skipped: Vec<String> = GO_SKIPPED
+        .into_iter()
+        .filter_map(|kind| {
+            let n = program.ops.iter().filter(|op| op.kind() == kind).count();
+            (n > 0).then(|| format!("{n} {}", kind.name()))
+        })
+        .collect();
+    if skipped.is_empty() {
+        out.push_str("// Skipped ops: none.\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "// Skipped ops (Go's map has no equivalent; they stay in the table as no-ops so that\n\
+             // op numbers match sim's): {}.",
+            skipped.join(", ")
+        );
+    }
+    out.push('\n');
+    out.push_str(GO_PRELUDE);
+    let _ = writeln!(
+        out,
+        "// capacity is the trace's initial capacity: the map is make(map[uint64]uint64, capacity).\n\
+         const capacity = {}\n",
+        c.initial_capacity
+    );
+    out.push_str(
+        "// program is the op table, in sim's trace syntax: op i is line i (counting from 0).\n",
+    );
+    out.push_str("const program = `");
+    push_ops(&mut out, &program.ops);
+    out.push_str("`\n\n");
+    out.push_str(GO_HELPERS);
+    out
+}
+
+/// A Rust integration test for `map-core/tests/` on map-core's public API alone (map-core must
+/// not depend on sim), with one `#[test] fn test_name()`.
+///
+/// It builds the map as the trace's config says (capacity, map seed, and sim's `SimHasher` for
+/// the trace's mode and seed, reproduced in the file as a small `BuildHasher` and cross-checked
+/// against hashes sim computed at export), runs every op (growth controls included, through
+/// map-core's public `force_grow`, `force_same_size_grow` and `evacuate_step`), audits every
+/// `audit-every` ops, and checks every result and every cursor yield by the model's rules, then
+/// drains every live cursor, audits and compares the contents. It injects no fault: faults are
+/// sim's. Its output is rustfmt-clean and clippy-clean as generated.
+pub fn to_rust(program: &Program, test_name: &str) -> String {
+    let c = &program.config;
+    let mut out = String::new();
+    out.push_str(RUST_HEADER);
+    if let Some(fault) = c.fault {
+        let _ = writeln!(
+            out,
+            "//!\n//! The trace injects fault `{fault}` into sim's map; this test injects nothing."
+        );
+    }
+    if c.target != DEFAULT_TARGET {
+        let _ = writeln!(
+            out,
+            "//!\n//! The trace runs on target `{}`; this test runs it on map-core.",
+            c.target
+        );
+    }
+    out.push_str("//!\n//! The trace's header:\n//!\n//! ```text\n");
+    for line in trace_header(program) {
+        let _ = writeln!(out, "//! {line}");
+    }
+    out.push_str("//! ```\n\n");
+    out.push_str(RUST_IMPORTS);
+    let _ = write!(
+        out,
+        "/// The capacity the map is made with.\n\
+         const CAPACITY: usize = {};\n\
+         /// The map's seed: it fixes the iteration order, so the test replays exactly.\n\
+         const MAP_SEED: u64 = {};\n\
+         /// The seed of the trace's hasher (`{}`).\n\
+         const HASHER_SEED: u64 = {};\n\
+         /// The map is audited after every `AUDIT_EVERY`-th op, after an `audit` op and at the end.\n\
+         const AUDIT_EVERY: u32 = {};\n\
+         /// `force-grow` does nothing once the map has this many buckets, as in sim.\n\
+         const MAX_FORCED_BUCKETS: usize = {};\n",
+        c.initial_capacity,
+        c.map_seed,
+        c.hasher.name(),
+        c.hasher_seed,
+        c.audit_every,
+        MAX_FORCED_BUCKETS
+    );
+    let hasher = SimHasher::new(c.hasher, c.hasher_seed);
+    let _ = writeln!(
+        out,
+        "/// Hashes by sim's `SimHasher`, computed by sim at export: the reproduced hasher must agree.\n\
+         const SIM_HASHES: [(u64, u64); {}] = [",
+        HASH_PROBES.len()
+    );
+    for key in HASH_PROBES {
+        let _ = writeln!(out, "    ({key}, {:#018x}),", hasher.hash_one(key));
+    }
+    out.push_str("];\n");
+    out.push_str(
+        "/// The ops in sim's trace syntax, one per line: op `i` is line `i` (counting from 0).\n",
+    );
+    if program.ops.is_empty() {
+        out.push_str("const OPS: &str = \"\";\n");
+    } else {
+        // A `\` at the end of the first line drops its newline, so op 0 is the first line.
+        out.push_str("const OPS: &str = \"\\\n");
+        push_ops(&mut out, &program.ops);
+        out.push_str("\";\n");
+    }
+    out.push_str(&RUST_TEST.replace("TEST_NAME", test_name));
+    out.push_str(shape_fn(c.hasher));
+    out.push('\n');
+    out.push_str(RUST_HELPERS);
+    out
+}
+
+/// `SimHash::finish` for one mode, as the Rust source of `fn shape`.
+fn shape_fn(mode: HasherMode) -> &'static str {
+    match mode {
+        HasherMode::Seeded => {
+            "/// The trace's hasher, `seeded`: a well-mixed seeded hash.\n\
+             fn shape(raw: u64) -> u64 {\n    mix(raw ^ HASHER_SEED)\n}\n"
+        }
+        HasherMode::CollideLowBits => {
+            "/// The trace's hasher, `collide-low-bits`: the low byte is the key's class (key % 4).\n\
+             fn shape(raw: u64) -> u64 {\n    (mix(raw ^ HASHER_SEED) & !0xFF) | (raw % 4)\n}\n"
+        }
+        HasherMode::CollideTophash => {
+            "/// The trace's hasher, `collide-tophash`: the top byte is the key's class (key % 4).\n\
+             fn shape(raw: u64) -> u64 {\n    (mix(raw ^ HASHER_SEED) & !(0xFF << 56)) | ((raw % 4) << 56)\n}\n"
+        }
+        HasherMode::Constant => {
+            "/// The trace's hasher, `constant`: every key hashes alike.\n\
+             fn shape(_raw: u64) -> u64 {\n    mix(HASHER_SEED)\n}\n"
+        }
+    }
+}
+
+/// The trace's header lines (up to, not including, `ops`), for the reproducer's comments.
+fn trace_header(program: &Program) -> Vec<String> {
+    let empty = Program::new(program.config.clone(), Vec::new());
+    trace::print(&empty)
+        .lines()
+        .take_while(|line| *line != "ops")
+        .map(str::to_string)
+        .collect()
+}
+
+/// The ops, one per line in trace syntax, each line ending in a newline.
+fn push_ops(out: &mut String, ops: &[Op]) {
+    for op in ops {
+        let _ = writeln!(out, "{op}");
+    }
+}
+
+const GO_HEADER: &str = "\
+// Code generated by `sim export --lang go` from a sim trace. DO NOT EDIT.
+
+// A standalone reproducer: it runs the trace's ops on a Go map[uint64]uint64 and checks every
+// answer and every iterator step by the rules of sim's model (semantics.md section 2): results
+// and len(m) after every op; per iterator and per incarnation of a key (from the insert that
+// made it present to the delete or clear that made it absent), at most one yield (rule 1), never
+// an absent key (rules 2, 7), the current value (rule 3), every entry present since the
+// iterator's creation before it ends (rule 4); entries inserted after its creation are optional
+// (rule 5). At the end it drains every live iterator and compares the whole contents.
+//
+// Go draws a new hash seed and iteration start for every map, so it runs the ops -runs times
+// (default 100), each on a new map, and prints the first failing run and how many failed.
+// Exit code 0: every run kept every rule; 1: some run broke one; 2: bad usage.
+//
+//\tgo run main.go [-runs N] [-v]
+//
+// The trace's header:
+//
+";
+
+const RUST_HEADER: &str = "\
+//! Exported by `sim export --lang rust` from a sim trace: export it again rather than edit it.
+//!
+//! It runs the trace's ops on map-core's `GoMap` through its public API and checks every result,
+//! every cursor step (by the rules of semantics.md section 2, not by pinned yields) and the
+//! structural audit, then drains every live cursor and compares the whole contents.
+";
+
+const RUST_IMPORTS: &str = "\
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::hash::{BuildHasher, Hasher};
+
+use map_core::{Cursor, GoMap};
+
+";
+
+const RUST_TEST: &str = r#"
+#[test]
+fn TEST_NAME() {
+    for (key, hash) in SIM_HASHES {
+        assert_eq!(
+            TraceHasher.hash_one(key),
+            hash,
+            "the hasher differs from sim's"
+        );
+    }
+    let ops: Vec<(Op, &str)> = OPS.lines().map(|line| (parse_op(line), line)).collect();
+    let mut run = Run::new();
+    if let Err(failure) = run.all(&ops) {
+        panic!("{failure}\nmap at the failure:\n{}", run.map.diagram());
+    }
+}
+
+"#;
+
+const GO_PRELUDE: &str = r#"package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"reflect"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+"#;
+
+const GO_HELPERS: &str = r#"// maxCursors is how many iterator handles (c0..c3) a trace can name.
+const maxCursors = 4
+
+// mapInsert is the driver's insert. A Go map has no insert-and-return, so it reads the previous
+// value first: the answer checked is that read.
+func mapInsert(m map[uint64]uint64, k, v uint64) (uint64, bool) {
+	prev, ok := m[k]
+	m[k] = v
+	return prev, ok
+}
+
+// mapRemove is the driver's remove: the value read just before the delete.
+func mapRemove(m map[uint64]uint64, k uint64) (uint64, bool) {
+	prev, ok := m[k]
+	delete(m, k)
+	return prev, ok
+}
+
+// mapClear is Go 1.19's clear idiom, which the compiler turns into one runtime.mapclear call;
+// it is kept out of line so that the call is what runs, as in a user's program.
+//
+//go:noinline
+func mapClear(m map[uint64]uint64) {
+	for k := range m {
+		delete(m, k)
+	}
+}
+
+// mapNext is one step of an iterator: the next entry, or ok == false at its end. The
+// reflect.MapIter drives the runtime's own iterator (mapiterinit at the first Next, then
+// mapiternext), so it sees the map exactly as a range loop would, one entry per step.
+func mapNext(it *reflect.MapIter) (k, v uint64, ok bool) {
+	if !it.Next() {
+		return 0, 0, false
+	}
+	return it.Key().Uint(), it.Value().Uint(), true
+}
+
+// The rules, worded as sim's model words them (semantics.md section 2).
+const (
+	ruleResult   = "result: an op answers as the reference map does"
+	ruleLen      = "len: len(m) equals the reference map's"
+	ruleContents = "contents: ranging over m at the end gives exactly the reference map's entries"
+	rule1        = "rule 1: an iterator yields each incarnation of a key at most once"
+	rule2        = "rule 2: an iterator never yields a key that is absent"
+	rule3        = "rule 3: an iterator yields a key with its current value"
+	rule4        = "rule 4: before it ends, an iterator yields every entry present since its creation"
+	rule6        = "rule 6: an iterator ends after at most one step per incarnation it could see"
+	rule7        = "rule 7: after a clear, an iterator yields nothing from before the clear"
+)
+
+type opKind int
+
+const (
+	opInsert opKind = iota
+	opRemove
+	opGet
+	opClear
+	opCursorNew
+	opCursorStep
+	opCursorDrop
+	// opSkipped is force-grow, force-same-size-grow, evacuate-step and audit: they drive
+	// map-core's internals, Go's map has no equivalent, so they do nothing here.
+	opSkipped
+)
+
+// op is one line of the op table.
+type op struct {
+	kind   opKind
+	key    uint64
+	value  uint64
+	cursor int
+	steps  int
+	text   string
+}
+
+func parseOps(text string) ([]op, error) {
+	var ops []op
+	if text == "" {
+		return ops, nil
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		o, err := parseOp(line)
+		if err != nil {
+			return nil, fmt.Errorf("op %d `%s`: %v", i, line, err)
+		}
+		ops = append(ops, o)
+	}
+	return ops, nil
+}
+
+func parseOp(line string) (op, error) {
+	f := strings.Fields(line)
+	o := op{text: line}
+	if len(f) == 0 {
+		return o, fmt.Errorf("empty line")
+	}
+	operands := 0
+	switch f[0] {
+	case "insert":
+		o.kind, operands = opInsert, 2
+	case "remove":
+		o.kind, operands = opRemove, 1
+	case "get":
+		o.kind, operands = opGet, 1
+	case "clear":
+		o.kind = opClear
+	case "cursor-new":
+		o.kind, operands = opCursorNew, 1
+	case "cursor-step":
+		o.kind, operands = opCursorStep, 2
+	case "cursor-drop":
+		o.kind, operands = opCursorDrop, 1
+	case "force-grow", "force-same-size-grow", "evacuate-step", "audit":
+		o.kind = opSkipped
+	default:
+		return o, fmt.Errorf("unknown op %q", f[0])
+	}
+	if len(f) != operands+1 {
+		return o, fmt.Errorf("%s takes %d operands", f[0], operands)
+	}
+	isCursorOp := o.kind == opCursorNew || o.kind == opCursorStep || o.kind == opCursorDrop
+	var n [2]uint64
+	for i, s := range f[1:] {
+		if isCursorOp && i == 0 {
+			if !strings.HasPrefix(s, "c") {
+				return o, fmt.Errorf("expected a cursor c0..c%d, found %q", maxCursors-1, s)
+			}
+			s = s[1:]
+		}
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return o, err
+		}
+		n[i] = v
+	}
+	o.key, o.value = n[0], n[1]
+	if isCursorOp {
+		if n[0] >= maxCursors {
+			return o, fmt.Errorf("no cursor c%d: handles are c0..c%d", n[0], maxCursors-1)
+		}
+		o.cursor, o.steps = int(n[0]), int(n[1])
+	}
+	return o, nil
+}
+
+// incarnation is one span of a key's presence, from the insert that made it present to the
+// delete or clear that made it absent. Updating a present key's value keeps the incarnation.
+type incarnation struct {
+	value uint64
+	// born is the op that began it.
+	born int
+	// Bit c of mustYield: iterator c was created while this incarnation was present and has
+	// not yielded it yet (rule 4). Bit c of yielded: iterator c has yielded it (rule 1).
+	mustYield, yielded uint8
+}
+
+// ending is how a key's last incarnation ended, to explain a yield of an absent key.
+type ending struct {
+	op      int
+	byClear bool
+}
+
+// cursor is a live iterator and what it owes.
+type cursor struct {
+	iter    *reflect.MapIter
+	created int
+	steps   int
+	// pending counts the incarnations present at its creation, still present, not yet yielded.
+	pending int
+	// budget counts the incarnations that existed during its life: it must end within
+	// budget+1 steps (rule 6), a bound that keeps the final drain finite whatever the map does.
+	budget int
+}
+
+// violation is a broken rule: which one, what the rules allowed, what the map did.
+type violation struct {
+	rule, expected, found string
+}
+
+// checker runs the program on one map and judges every answer by sim's rules. The reference is
+// itself a Go map, but it is only ever inserted into, looked up and deleted from, and ranged
+// over while nothing changes it: the plain operations the checker trusts.
+type checker struct {
+	m       map[uint64]uint64
+	entries map[uint64]*incarnation
+	ends    map[uint64]ending
+	// cursors[c] is nil when handle c names no iterator or its iterator has ended: ops on it
+	// are no-ops, as in sim.
+	cursors [maxCursors]*cursor
+	op      int
+}
+
+func newChecker() *checker {
+	return &checker{
+		m:       make(map[uint64]uint64, capacity),
+		entries: map[uint64]*incarnation{},
+		ends:    map[uint64]ending{},
+	}
+}
+
+func show(v uint64, ok bool) string {
+	if !ok {
+		return "absent"
+	}
+	return strconv.FormatUint(v, 10)
+}
+
+func compare(what string, ev uint64, eok bool, fv uint64, fok bool) *violation {
+	if ev == fv && eok == fok {
+		return nil
+	}
+	return &violation{ruleResult, what + " is " + show(ev, eok), what + " was " + show(fv, fok)}
+}
+
+func (c *checker) apply(o op) *violation {
+	switch o.kind {
+	case opInsert:
+		fv, fok := mapInsert(c.m, o.key, o.value)
+		ev, eok := c.insert(o.key, o.value)
+		return compare(fmt.Sprintf("m[%d] before the assignment", o.key), ev, eok, fv, fok)
+	case opRemove:
+		fv, fok := mapRemove(c.m, o.key)
+		ev, eok := c.remove(o.key)
+		return compare(fmt.Sprintf("m[%d] before the delete", o.key), ev, eok, fv, fok)
+	case opGet:
+		fv, fok := c.m[o.key]
+		var ev uint64
+		e := c.entries[o.key]
+		if e != nil {
+			ev = e.value
+		}
+		return compare(fmt.Sprintf("m[%d]", o.key), ev, e != nil, fv, fok)
+	case opClear:
+		mapClear(c.m)
+		for k, e := range c.entries {
+			c.end(k, e, true)
+		}
+		c.entries = map[uint64]*incarnation{}
+	case opCursorNew:
+		b := uint8(1) << o.cursor
+		for _, e := range c.entries {
+			e.mustYield |= b
+			e.yielded &^= b
+		}
+		c.cursors[o.cursor] = &cursor{
+			iter:    reflect.ValueOf(c.m).MapRange(),
+			created: c.op,
+			pending: len(c.entries),
+			budget:  len(c.entries),
+		}
+	case opCursorStep:
+		for i := 0; i < o.steps && c.cursors[o.cursor] != nil; i++ {
+			if v := c.step(o.cursor); v != nil {
+				return v
+			}
+		}
+	case opCursorDrop:
+		c.cursors[o.cursor] = nil
+	}
+	return nil
+}
+
+func (c *checker) insert(k, v uint64) (uint64, bool) {
+	if e := c.entries[k]; e != nil {
+		prev := e.value
+		e.value = v
+		return prev, true
+	}
+	c.entries[k] = &incarnation{value: v, born: c.op}
+	for _, cur := range c.cursors {
+		if cur != nil {
+			cur.budget++
+		}
+	}
+	return 0, false
+}
+
+func (c *checker) remove(k uint64) (uint64, bool) {
+	e := c.entries[k]
+	if e == nil {
+		return 0, false
+	}
+	c.end(k, e, false)
+	delete(c.entries, k)
+	return e.value, true
+}
+
+// end ends an incarnation: no iterator owes it any more.
+func (c *checker) end(k uint64, e *incarnation, byClear bool) {
+	c.ends[k] = ending{c.op, byClear}
+	for h, cur := range c.cursors {
+		if cur != nil && e.mustYield&(1<<h) != 0 {
+			cur.pending--
+		}
+	}
+}
+
+// step advances live iterator h once and judges what it did.
+func (c *checker) step(h int) *violation {
+	cur := c.cursors[h]
+	if cur.steps > cur.budget {
+		return &violation{rule6,
+			fmt.Sprintf("c%d (created at op %d) ends within %d steps", h, cur.created, cur.budget+1),
+			fmt.Sprintf("c%d had not ended after %d steps", h, cur.steps)}
+	}
+	cur.steps++
+	k, v, ok := mapNext(cur.iter)
+	if !ok {
+		return c.onEnd(h)
+	}
+	b := uint8(1) << h
+	e := c.entries[k]
+	found := fmt.Sprintf("c%d yielded (%d, %d)", h, k, v)
+	if e == nil {
+		rule, why := rule2, "never inserted"
+		if end, ok := c.ends[k]; ok && end.byClear {
+			rule, why = rule7, fmt.Sprintf("cleared at op %d", end.op)
+		} else if ok {
+			why = fmt.Sprintf("deleted at op %d", end.op)
+		}
+		return &violation{rule, fmt.Sprintf("no yield of key %d: it is absent (%s)", k, why), found}
+	}
+	if e.yielded&b != 0 {
+		return &violation{rule1,
+			fmt.Sprintf("key %d (incarnation inserted at op %d) yielded at most once by c%d", k, e.born, h),
+			found + " a second time"}
+	}
+	if e.value != v {
+		return &violation{rule3, fmt.Sprintf("key %d yielded with its current value %d", k, e.value), found}
+	}
+	e.yielded |= b
+	if e.mustYield&b != 0 {
+		e.mustYield &^= b
+		cur.pending--
+	}
+	return nil
+}
+
+// onEnd judges the end of iterator h: it must have yielded everything it owed (rule 4).
+func (c *checker) onEnd(h int) *violation {
+	cur := c.cursors[h]
+	c.cursors[h] = nil
+	if cur.pending == 0 {
+		return nil
+	}
+	var owed []uint64
+	for k, e := range c.entries {
+		if e.mustYield&(1<<h) != 0 {
+			owed = append(owed, k)
+		}
+	}
+	sort.Slice(owed, func(i, j int) bool { return owed[i] < owed[j] })
+	const shown = 8
+	var missed []string
+	for _, k := range owed {
+		if len(missed) == shown {
+			missed = append(missed, fmt.Sprintf("and %d more", len(owed)-shown))
+			break
+		}
+		e := c.entries[k]
+		missed = append(missed, fmt.Sprintf("%d (inserted at op %d, value %d)", k, e.born, e.value))
+	}
+	return &violation{rule4,
+		fmt.Sprintf("before ending, c%d (created at op %d) yields every key present since then: %s",
+			h, cur.created, strings.Join(missed, ", ")),
+		fmt.Sprintf("c%d ended after %d steps without yielding %d of the entries it owed",
+			h, cur.steps, cur.pending)}
+}
+
+type entry struct{ k, v uint64 }
+
+func sorted(m map[uint64]uint64) []entry {
+	var es []entry
+	for k, v := range m {
+		es = append(es, entry{k, v})
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].k < es[j].k })
+	return es
+}
+
+// run applies every op, then drains every live iterator and compares the contents; it returns
+// the op of the first violation (len(ops) for the end-of-program checks), or a nil violation.
+func (c *checker) run(ops []op) (int, *violation) {
+	for i, o := range ops {
+		c.op = i
+		if v := c.apply(o); v != nil {
+			return i, v
+		}
+		if len(c.m) != len(c.entries) {
+			return i, &violation{ruleLen, fmt.Sprintf("len(m) == %d", len(c.entries)),
+				fmt.Sprintf("len(m) == %d", len(c.m))}
+		}
+	}
+	c.op = len(ops)
+	for h := range c.cursors {
+		for c.cursors[h] != nil {
+			if v := c.step(h); v != nil {
+				return c.op, v
+			}
+		}
+	}
+	found := sorted(c.m)
+	expected := make(map[uint64]uint64, len(c.entries))
+	for k, e := range c.entries {
+		expected[k] = e.value
+	}
+	want := sorted(expected)
+	for i := 0; i < len(want) || i < len(found); i++ {
+		if i < len(want) && i < len(found) && want[i] == found[i] {
+			continue
+		}
+		at := func(es []entry) string {
+			if i < len(es) {
+				return fmt.Sprintf("(%d, %d)", es[i].k, es[i].v)
+			}
+			return "nothing"
+		}
+		return c.op, &violation{ruleContents,
+			fmt.Sprintf("%d entries; in key order, entry %d is %s", len(want), i, at(want)),
+			fmt.Sprintf("%d entries; in key order, entry %d is %s", len(found), i, at(found))}
+	}
+	return 0, nil
+}
+
+func report(run, at int, ops []op, v *violation) {
+	where := "the end of the program (draining every live iterator, then ranging over m)"
+	if at < len(ops) {
+		where = fmt.Sprintf("op %d `%s`", at, ops[at].text)
+	}
+	fmt.Printf("run %d: broke %s\n  at:       %s\n  expected: %s\n  found:    %s\n",
+		run, v.rule, where, v.expected, v.found)
+}
+
+func main() {
+	runs := flag.Int("runs", 100, "how many times to run the program, each time on a new map "+
+		"(Go draws a new hash seed and iteration start for every map)")
+	all := flag.Bool("v", false, "report every failing run, not only the first")
+	flag.Parse()
+	if *runs < 1 {
+		fmt.Fprintln(os.Stderr, "-runs must be at least 1")
+		os.Exit(2)
+	}
+	ops, err := parseOps(program)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "the op table is malformed: %v\n", err)
+		os.Exit(2)
+	}
+	failed := 0
+	for run := 1; run <= *runs; run++ {
+		at, v := newChecker().run(ops)
+		if v == nil {
+			continue
+		}
+		failed++
+		if failed == 1 || *all {
+			report(run, at, ops, v)
+		}
+	}
+	platform := fmt.Sprintf("%s %s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if failed > 0 {
+		fmt.Printf("FAIL: %d of %d runs broke a rule (%s)\n", failed, *runs, platform)
+		os.Exit(1)
+	}
+	fmt.Printf("ok: all %d runs kept every rule (%s)\n", *runs, platform)
+}
+"#;
+
+const RUST_HELPERS: &str = r#"/// How many cursor handles (`c0`..`c3`) a trace can name.
+const MAX_CURSORS: usize = 4;
+
+/// sim's `SimHasher` for this trace's mode and seed, reproduced on its own so that map-core
+/// needs nothing of sim: the map sees the same hashes, so colliding traces collide the same way.
+#[derive(Clone, Copy, Debug)]
+struct TraceHasher;
+
+impl BuildHasher for TraceHasher {
+    type Hasher = TraceHash;
+
+    fn build_hasher(&self) -> TraceHash {
+        TraceHash { raw: 0 }
+    }
+}
+
+/// Folds the written words as `SimHash` does; a `u64` key is written as one word, so `raw` is
+/// the key itself.
+struct TraceHash {
+    raw: u64,
+}
+
+impl Hasher for TraceHash {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.raw = self.raw.rotate_left(29) ^ word;
+    }
+
+    fn finish(&self) -> u64 {
+        shape(self.raw)
+    }
+}
+
+/// splitmix64's finalizer, as in sim's hasher.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// One op of the table.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Insert(u64, u64),
+    Remove(u64),
+    Get(u64),
+    Clear,
+    CursorNew(usize),
+    CursorStep(usize, u64),
+    CursorDrop(usize),
+    ForceGrow,
+    ForceSameSizeGrow,
+    EvacuateStep,
+    Audit,
+}
+
+fn parse_op(line: &str) -> Op {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let number = |i: usize| -> u64 {
+        let text = fields
+            .get(i)
+            .unwrap_or_else(|| panic!("`{line}`: operand {i} missing"));
+        text.parse()
+            .unwrap_or_else(|_| panic!("`{line}`: `{text}` is not a number"))
+    };
+    let cursor = || -> usize {
+        let name = fields
+            .get(1)
+            .unwrap_or_else(|| panic!("`{line}`: cursor missing"));
+        let index = name.strip_prefix('c').and_then(|i| i.parse().ok());
+        match index {
+            Some(index) if index < MAX_CURSORS => index,
+            _ => panic!("`{line}`: `{name}` is not a cursor c0..c3"),
+        }
+    };
+    match fields[0] {
+        "insert" => Op::Insert(number(1), number(2)),
+        "remove" => Op::Remove(number(1)),
+        "get" => Op::Get(number(1)),
+        "clear" => Op::Clear,
+        "cursor-new" => Op::CursorNew(cursor()),
+        "cursor-step" => Op::CursorStep(cursor(), number(2)),
+        "cursor-drop" => Op::CursorDrop(cursor()),
+        "force-grow" => Op::ForceGrow,
+        "force-same-size-grow" => Op::ForceSameSizeGrow,
+        "evacuate-step" => Op::EvacuateStep,
+        "audit" => Op::Audit,
+        other => panic!("unknown op `{other}`"),
+    }
+}
+
+/// One span of a key's presence, from the insert that made it present to the remove or clear
+/// that made it absent; updating a present key's value keeps it.
+struct Incarnation {
+    value: u64,
+    /// The op that began it.
+    born: usize,
+    /// Bit c: cursor c was created while it was present and has not yielded it (rule 4).
+    must_yield: u8,
+    /// Bit c: cursor c has yielded it (rule 1).
+    yielded: u8,
+}
+
+/// A live cursor and what it owes.
+struct Watched {
+    cursor: Cursor<u64, u64>,
+    created: usize,
+    steps: u64,
+    /// Incarnations present at its creation, still present, not yet yielded.
+    pending: usize,
+    /// Incarnations that existed during its life: it must end within `budget + 1` steps
+    /// (rule 6), which keeps the final drain finite whatever the map does.
+    budget: u64,
+}
+
+/// The map under test, driven in lockstep with a reference that judges by sim's rules.
+struct Run {
+    map: GoMap<u64, u64, TraceHasher>,
+    entries: HashMap<u64, Incarnation>,
+    /// How each key's last incarnation ended: the op, and whether a clear ended it.
+    ends: HashMap<u64, (usize, bool)>,
+    /// `None` when the handle names no cursor or its cursor has ended: ops on it are no-ops.
+    cursors: [Option<Watched>; MAX_CURSORS],
+    op: usize,
+    since_audit: u32,
+}
+
+fn show(value: Option<u64>) -> String {
+    value.map_or_else(|| "None".to_string(), |v| format!("Some({v})"))
+}
+
+impl Run {
+    fn new() -> Self {
+        Run {
+            map: GoMap::with_capacity_hasher_and_seed(CAPACITY, TraceHasher, MAP_SEED),
+            entries: HashMap::new(),
+            ends: HashMap::new(),
+            cursors: [None, None, None, None],
+            op: 0,
+            since_audit: 0,
+        }
+    }
+
+    /// Applies every op, then drains every live cursor, audits and compares the contents.
+    fn all(&mut self, ops: &[(Op, &str)]) -> Result<(), String> {
+        for (i, &(op, text)) in ops.iter().enumerate() {
+            self.op = i;
+            self.apply(op)
+                .and_then(|()| self.after_op(matches!(op, Op::Audit)))
+                .map_err(|e| format!("op {i} `{text}`: {e}"))?;
+        }
+        self.op = ops.len();
+        self.end().map_err(|e| format!("end of program: {e}"))
+    }
+
+    fn apply(&mut self, op: Op) -> Result<(), String> {
+        match op {
+            Op::Insert(key, value) => {
+                let found = self.map.insert(key, value);
+                let expected = self.insert(key, value);
+                compare(&format!("insert({key}, {value})"), expected, found)
+            }
+            Op::Remove(key) => {
+                let found = self.map.remove(&key);
+                let expected = self.remove(key);
+                compare(&format!("remove({key})"), expected, found)
+            }
+            Op::Get(key) => {
+                let found = self.map.get(&key).copied();
+                let expected = self.entries.get(&key).map(|e| e.value);
+                compare(&format!("get({key})"), expected, found)
+            }
+            Op::Clear => {
+                self.map.clear();
+                for (key, e) in std::mem::take(&mut self.entries) {
+                    self.end_incarnation(key, &e, true);
+                }
+                Ok(())
+            }
+            Op::CursorNew(c) => {
+                let bit = 1 << c;
+                for e in self.entries.values_mut() {
+                    e.must_yield |= bit;
+                    e.yielded &= !bit;
+                }
+                self.cursors[c] = Some(Watched {
+                    cursor: self.map.cursor(),
+                    created: self.op,
+                    steps: 0,
+                    pending: self.entries.len(),
+                    budget: self.entries.len() as u64,
+                });
+                Ok(())
+            }
+            Op::CursorStep(c, steps) => {
+                for _ in 0..steps {
+                    if self.cursors[c].is_none() {
+                        break;
+                    }
+                    self.step(c)?;
+                }
+                Ok(())
+            }
+            Op::CursorDrop(c) => {
+                self.cursors[c] = None;
+                Ok(())
+            }
+            Op::ForceGrow => {
+                if self.map.stats().buckets < MAX_FORCED_BUCKETS {
+                    self.map.force_grow();
+                }
+                Ok(())
+            }
+            Op::ForceSameSizeGrow => {
+                self.map.force_same_size_grow();
+                Ok(())
+            }
+            Op::EvacuateStep => {
+                let was_growing = self.map.is_growing();
+                let evacuated = self.map.evacuate_step();
+                if evacuated == was_growing {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "wrong result\n  expected: evacuate_step() returns {was_growing} \
+                         (whether a growth was under way)\n  found:    it returned {evacuated}"
+                    ))
+                }
+            }
+            Op::Audit => Ok(()),
+        }
+    }
+
+    /// The checks after every op: `len()`, and the audit every `AUDIT_EVERY` ops.
+    fn after_op(&mut self, audit_now: bool) -> Result<(), String> {
+        if self.map.len() != self.entries.len() {
+            return Err(format!(
+                "wrong len\n  expected: len() == {}\n  found:    len() == {}",
+                self.entries.len(),
+                self.map.len()
+            ));
+        }
+        self.since_audit += 1;
+        if audit_now || self.since_audit >= AUDIT_EVERY {
+            self.audit()?;
+        }
+        Ok(())
+    }
+
+    fn audit(&mut self) -> Result<(), String> {
+        self.since_audit = 0;
+        self.map.check_invariants().map_err(|e| {
+            format!("broken invariant\n  expected: check_invariants() == Ok(())\n  found:    {e}")
+        })
+    }
+
+    fn insert(&mut self, key: u64, value: u64) -> Option<u64> {
+        if let Some(e) = self.entries.get_mut(&key) {
+            return Some(std::mem::replace(&mut e.value, value));
+        }
+        self.entries.insert(
+            key,
+            Incarnation {
+                value,
+                born: self.op,
+                must_yield: 0,
+                yielded: 0,
+            },
+        );
+        for watched in self.cursors.iter_mut().flatten() {
+            watched.budget += 1;
+        }
+        None
+    }
+
+    fn remove(&mut self, key: u64) -> Option<u64> {
+        let e = self.entries.remove(&key)?;
+        self.end_incarnation(key, &e, false);
+        Some(e.value)
+    }
+
+    /// Ends an incarnation: no cursor owes it any more.
+    fn end_incarnation(&mut self, key: u64, e: &Incarnation, by_clear: bool) {
+        self.ends.insert(key, (self.op, by_clear));
+        for (c, slot) in self.cursors.iter_mut().enumerate() {
+            if let Some(watched) = slot {
+                if e.must_yield & (1 << c) != 0 {
+                    watched.pending -= 1;
+                }
+            }
+        }
+    }
+
+    /// One step of live cursor `c`, judged by the rules.
+    fn step(&mut self, c: usize) -> Result<(), String> {
+        let watched = self.cursors[c].as_mut().expect("only live cursors step");
+        if watched.steps > watched.budget {
+            return Err(format!(
+                "cursor never ends (rule 6)\n  expected: c{c} (created at op {}) ends within {} \
+                 steps\n  found:    c{c} had not ended after {} steps",
+                watched.created,
+                watched.budget + 1,
+                watched.steps
+            ));
+        }
+        watched.steps += 1;
+        let Some((&key, &value)) = watched.cursor.next(&self.map) else {
+            return self.on_end(c);
+        };
+        let bit = 1 << c;
+        let found = format!("c{c} yielded ({key}, {value})");
+        let Some(e) = self.entries.get_mut(&key) else {
+            let (rule, why) = match self.ends.get(&key) {
+                Some((op, true)) => ("rules 2, 7", format!("cleared at op {op}")),
+                Some((op, false)) => ("rule 2", format!("removed at op {op}")),
+                None => ("rule 2", "never inserted".to_string()),
+            };
+            return Err(format!(
+                "absent entry yielded ({rule})\n  expected: no yield of key {key}: it is absent \
+                 ({why})\n  found:    {found}"
+            ));
+        };
+        if e.yielded & bit != 0 {
+            return Err(format!(
+                "duplicate yield (rule 1)\n  expected: key {key} (incarnation inserted at op {}) \
+                 yielded at most once by c{c}\n  found:    {found} a second time",
+                e.born
+            ));
+        }
+        if e.value != value {
+            return Err(format!(
+                "stale value yielded (rule 3)\n  expected: key {key} yielded with its current \
+                 value {}\n  found:    {found}",
+                e.value
+            ));
+        }
+        e.yielded |= bit;
+        if e.must_yield & bit != 0 {
+            e.must_yield &= !bit;
+            watched.pending -= 1;
+        }
+        Ok(())
+    }
+
+    /// The end of cursor `c`: it must have yielded everything it owed (rule 4).
+    fn on_end(&mut self, c: usize) -> Result<(), String> {
+        let watched = self.cursors[c].take().expect("only live cursors end");
+        if watched.pending == 0 {
+            return Ok(());
+        }
+        let mut owed: Vec<(&u64, &Incarnation)> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.must_yield & (1 << c) != 0)
+            .collect();
+        owed.sort_unstable_by_key(|&(&key, _)| key);
+        let mut missed = String::new();
+        for (key, e) in owed.iter().take(8) {
+            let _ = write!(
+                missed,
+                "{key} (inserted at op {}, value {}), ",
+                e.born, e.value
+            );
+        }
+        if owed.len() > 8 {
+            let _ = write!(missed, "and {} more", owed.len() - 8);
+        }
+        Err(format!(
+            "entry missed (rule 4)\n  expected: before ending, c{c} (created at op {}) yields \
+             every key present since then: {}\n  found:    c{c} ended after {} steps without \
+             yielding {} of the entries it owed",
+            watched.created,
+            missed.trim_end_matches([',', ' ']),
+            watched.steps,
+            watched.pending
+        ))
+    }
+
+    /// The end of the program: drain every live cursor, audit, compare the whole contents.
+    fn end(&mut self) -> Result<(), String> {
+        for c in 0..MAX_CURSORS {
+            while self.cursors[c].is_some() {
+                self.step(c)?;
+            }
+        }
+        self.audit()?;
+        let mut found: Vec<(u64, u64)> = self.map.iter().map(|(&k, &v)| (k, v)).collect();
+        found.sort_unstable();
+        let mut expected: Vec<(u64, u64)> =
+            self.entries.iter().map(|(&k, e)| (k, e.value)).collect();
+        expected.sort_unstable();
+        if found == expected {
+            return Ok(());
+        }
+        let first = expected
+            .iter()
+            .zip(&found)
+            .position(|(e, f)| e != f)
+            .unwrap_or(expected.len().min(found.len()));
+        let at = |entries: &[(u64, u64)]| {
+            entries
+                .get(first)
+                .map_or_else(|| "nothing".to_string(), |(k, v)| format!("({k}, {v})"))
+        };
+        Err(format!(
+            "wrong contents\n  expected: iter() yields {} entries; in key order, entry {first} \
+             is {}\n  found:    iter() yielded {} entries; in key order, entry {first} is {}",
+            expected.len(),
+            at(&expected),
+            found.len(),
+            at(&found)
+        ))
+    }
+}
+
+fn compare(what: &str, expected: Option<u64>, found: Option<u64>) -> Result<(), String> {
+    if expected == found {
+        return Ok(());
+    }
+    Err(format!(
+        "wrong result\n  expected: {what} returns {}\n  found:    {what} returned {}",
+        show(expected),
+        show(found)
+    ))
+}
+"#;
