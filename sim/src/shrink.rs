@@ -9,16 +9,24 @@
 //!    lower cursor step counts;
 //! 5. simplify the config: seeded hasher, zero seeds, capacity 0, audit after every op.
 //!
-//! Every candidate is judged by running it, so the result depends only on the input program.
+//! Every candidate is judged by running it on the program's target, so for a deterministic target
+//! the result depends only on the input program. A nondeterministic target (Go's runtime map)
+//! may answer differently each time: there a candidate counts as failing if any of
+//! [`NONDETERMINISTIC_TRIES`] runs fails the same way, and candidates that use ops the target
+//! lacks are never tried.
 
 use std::collections::BTreeSet;
 
 use crate::exec::{self, Failure, FailureKind};
 use crate::op::{CursorId, Op};
 use crate::program::{HasherMode, Program};
+use crate::target::{self, TargetInfo};
 
 /// How many candidate runs one shrink may spend; plenty for generated programs.
 pub const MAX_RUNS: usize = 20_000;
+
+/// How many times a candidate runs on a nondeterministic target before it counts as passing.
+pub const NONDETERMINISTIC_TRIES: usize = 8;
 
 /// A shrunk program and its failure.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,9 +43,21 @@ pub struct Shrunk {
     pub runs: usize,
 }
 
-/// Shrinks `program`, which fails with `failure`, to a smaller program failing the same way.
+/// Shrinks `program`, which fails with `failure` on the target its config names, to a smaller
+/// program failing the same way.
+///
+/// # Panics
+/// If the program names a target that is not built in (use [`shrink_on`] for a user's target).
 pub fn shrink(program: &Program, failure: &Failure) -> Shrunk {
+    let target = target::lookup(&program.config.target)
+        .unwrap_or_else(|why| panic!("cannot shrink this program: {why}"));
+    shrink_on(program, failure, target)
+}
+
+/// Shrinks `program`, which fails with `failure` on `target`.
+pub fn shrink_on(program: &Program, failure: &Failure, target: &TargetInfo) -> Shrunk {
     let mut s = Shrinker {
+        target,
         kind: failure.kind,
         best: program.clone(),
         failure: failure.clone(),
@@ -55,14 +75,15 @@ pub fn shrink(program: &Program, failure: &Failure) -> Shrunk {
     }
 }
 
-struct Shrinker {
+struct Shrinker<'t> {
+    target: &'t TargetInfo,
     kind: FailureKind,
     best: Program,
     failure: Failure,
     runs: usize,
 }
 
-impl Shrinker {
+impl Shrinker<'_> {
     /// Runs every pass until none makes progress.
     fn run_passes(&mut self) {
         loop {
@@ -122,6 +143,7 @@ impl Shrinker {
     /// Shrinks from `start` (if it fails the same way) and keeps the result if it is shorter.
     fn shrink_from(&mut self, start: Program) {
         let mut other = Shrinker {
+            target: self.target,
             kind: self.kind,
             best: self.best.clone(),
             failure: self.failure.clone(),
@@ -143,19 +165,31 @@ impl Shrinker {
 
     /// Runs `candidate`; keeps it if it fails the same way. Returns whether it was kept.
     fn try_keep(&mut self, candidate: Program) -> bool {
-        if self.out_of_runs() || candidate == self.best {
+        if self.out_of_runs()
+            || candidate == self.best
+            || exec::check_runnable_on(&candidate, self.target).is_err()
+        {
             return false;
         }
-        self.runs += 1;
-        match exec::run(&candidate) {
-            Err(failure) if failure.kind == self.kind => {
-                self.best = candidate;
-                self.failure = failure;
-                self.cut_after_failure();
-                true
+        let tries = if self.target.capabilities.deterministic {
+            1
+        } else {
+            NONDETERMINISTIC_TRIES
+        };
+        for _ in 0..tries {
+            self.runs += 1;
+            match exec::run_on(&candidate, self.target, None) {
+                Err(failure) if failure.kind == self.kind => {
+                    self.best = candidate;
+                    self.failure = failure;
+                    self.cut_after_failure();
+                    return true;
+                }
+                _ if self.out_of_runs() => return false,
+                _ => {}
             }
-            _ => false,
         }
+        false
     }
 
     /// Ops after the failing one never ran: drop them (the run is deterministic).

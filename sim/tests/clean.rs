@@ -5,6 +5,7 @@ use sim::runner::{run_campaign, Campaign, SeedSet};
 #[test]
 fn a_fixed_seed_range_runs_clean() {
     let campaign = Campaign {
+        target: *sim::target::default_target(),
         seeds: SeedSet::range(0, 300),
         jobs: 2,
         time_limit: None,

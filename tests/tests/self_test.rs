@@ -41,6 +41,7 @@ const CLEAN_CASES: u32 = 256;
 #[test]
 fn without_faults_a_fixed_seed_range_runs_clean() {
     let campaign = Campaign {
+        target: *sim::target::default_target(),
         seeds: SeedSet::range(CLEAN_SEEDS.0, CLEAN_SEEDS.1),
         jobs: 2,
         time_limit: None,
@@ -144,6 +145,7 @@ mod faults {
         let mut missed = Vec::new();
         for fault in Fault::ALL {
             let campaign = Campaign {
+                target: *sim::target::default_target(),
                 seeds: SeedSet::range(0, SIM_BUDGET),
                 jobs: 1,
                 time_limit: None,

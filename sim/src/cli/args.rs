@@ -4,6 +4,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use map_core::Fault;
+use sim::target::TargetInfo;
 
 /// `A..B`: seeds `A` up to `B` exclusive, `A < B`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +83,19 @@ pub fn jobs(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!("expected a number of jobs >= 1; found `{text}`")),
+    }
+}
+
+/// A target's name (`sim targets` lists them).
+pub fn target(text: &str) -> Result<&'static TargetInfo, String> {
+    sim::target::lookup(text)
+}
+
+/// A positive number of tries.
+pub fn tries(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("expected a number of tries >= 1; found `{text}`")),
     }
 }
 

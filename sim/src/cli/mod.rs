@@ -11,6 +11,7 @@ mod replay;
 mod report;
 mod run;
 mod shrink;
+mod targets;
 
 use std::fmt;
 use std::process::ExitCode;
@@ -24,8 +25,8 @@ Exit codes:
   1  bug found: a check failed (the failing program is saved and the command replaying it printed)
   2  bad usage or input: unknown option, bad seed range, malformed trace, unknown fault, ...";
 
-/// Seeded, deterministic simulator for map-core: runs generated programs against the map and a
-/// model, checking every step; shrinks, saves and replays failures.
+/// Seeded, deterministic simulator for map-core and other maps (targets): runs generated programs
+/// against the map and a model, checking every step; shrinks, saves and replays failures.
 #[derive(Parser, Debug)]
 #[command(name = "sim", version, after_help = EXIT_CODES)]
 struct Cli {
@@ -45,6 +46,8 @@ enum Command {
     Faults(faults::Args),
     /// Decode a fuzz target's crash file into a program, shrink it and save it as a trace.
     Import(import::Args),
+    /// List the maps sim can check (targets) and what each supports.
+    Targets(targets::Args),
 }
 
 /// How a subcommand ended, when its input was good.
@@ -76,6 +79,7 @@ pub fn main() -> ExitCode {
         Command::Shrink(args) => shrink::run(args),
         Command::Faults(args) => faults::run(args),
         Command::Import(args) => import::run(args),
+        Command::Targets(args) => targets::run(args),
     };
     match outcome {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -6,33 +6,50 @@ use std::path::{Path, PathBuf};
 use sim::exec::{self, Failure};
 use sim::program::Program;
 use sim::shrink::Shrunk;
+use sim::target::TargetInfo;
 use sim::trace;
 
 use super::UsageError;
 
-/// Reads and parses a trace; any problem is bad input.
+/// Reads and parses a trace, and checks that its target can run it here; any problem is bad
+/// input.
 pub fn load(path: &Path) -> Result<Program, UsageError> {
-    let text = fs::read_to_string(path)
-        .map_err(|e| UsageError(format!("cannot read trace {}: {e}", path.display())))?;
-    let program = trace::parse(&text)
-        .map_err(|e| UsageError(format!("malformed trace {}: {e}", path.display())))?;
-    runnable(&program)?;
+    let program = parse_file(path)?;
+    let target = sim::target::lookup(&program.config.target).map_err(UsageError)?;
+    runnable_on(&program, target)?;
     Ok(program)
 }
 
-/// Rejects programs this build cannot run (a fault without the `faults` feature).
-pub fn runnable(program: &Program) -> Result<(), UsageError> {
-    exec::check_runnable(program).map_err(UsageError)
+/// Reads and parses a trace; any problem is bad input.
+pub fn parse_file(path: &Path) -> Result<Program, UsageError> {
+    let text = fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("cannot read trace {}: {e}", path.display())))?;
+    trace::parse(&text).map_err(|e| UsageError(format!("malformed trace {}: {e}", path.display())))
+}
+
+/// Rejects programs `target` cannot run, and targets that cannot run here (a missing tool).
+pub fn runnable_on(program: &Program, target: &TargetInfo) -> Result<(), UsageError> {
+    exec::check_runnable_on(program, target).map_err(UsageError)?;
+    available(target)
+}
+
+/// Checks that `target` can run on this machine.
+pub fn available(target: &TargetInfo) -> Result<(), UsageError> {
+    (target.check_available)()
+        .map_err(|e| UsageError(format!("target `{}` cannot run here: {e}", target.name)))
 }
 
 /// Writes the program's trace to `path`, creating its directory. If that fails, the trace goes
 /// to stdout instead, so a failure found is never lost.
 pub fn save(path: &Path, program: &Program) -> Option<PathBuf> {
-    let text = trace::print(program);
+    save_text(path, &trace::print(program))
+}
+
+fn save_text(path: &Path, text: &str) -> Option<PathBuf> {
     let written = path
         .parent()
         .map_or(Ok(()), fs::create_dir_all)
-        .and_then(|()| fs::write(path, &text));
+        .and_then(|()| fs::write(path, text));
     match written {
         Ok(()) => Some(path.to_path_buf()),
         Err(e) => {
@@ -81,3 +98,55 @@ pub fn print_saved(saved: Option<&Path>, program: &Program) {
         println!("replay with: {}", replay_command(path, program));
     }
 }
+
+/// How often a program failed on its target, out of how many runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reproduction {
+    /// Runs that failed with the failure's kind.
+    pub failed: usize,
+    /// Runs made.
+    pub runs: usize,
+}
+
+impl std::fmt::Display for Reproduction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "failed {} of {} runs", self.failed, self.runs)
+    }
+}
+
+/// Runs `program` on `target` `runs` times and counts the runs failing with `kind`.
+pub fn reproduce(
+    program: &Program,
+    target: &TargetInfo,
+    kind: sim::exec::FailureKind,
+    runs: usize,
+) -> Reproduction {
+    let failed = (0..runs)
+        .filter(|_| exec::run_on(program, target, None).is_err_and(|f| f.kind == kind))
+        .count();
+    Reproduction { failed, runs }
+}
+
+/// Like [`save`], with a comment line on how often the program reproduced on its target (for a
+/// nondeterministic target, whose failures may not reproduce every time).
+pub fn save_with_rate(
+    path: &Path,
+    program: &Program,
+    rate: Option<Reproduction>,
+) -> Option<PathBuf> {
+    match rate {
+        None => save(path, program),
+        Some(rate) => save_text(
+            path,
+            &format!(
+                "# on target {} this program {rate} (the target randomizes by itself)\n{}",
+                program.config.target,
+                trace::print(program)
+            ),
+        ),
+    }
+}
+
+/// How many times `sim run` and `sim replay` run a failing program on a nondeterministic target
+/// to say how often it reproduces.
+pub const REPRODUCTION_RUNS: usize = 20;

@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use map_core::Fault;
 use sim::runner::{self, Campaign, Problem, Report, SeedSet};
 use sim::shrink;
+use sim::target::{self, TargetInfo};
 
 use super::args::{self, SeedRange, Shard};
 use super::{report, Outcome, UsageError, EXIT_CODES};
@@ -43,6 +44,10 @@ pub struct Args {
     /// Inject this map-core fault into every program (needs the `faults` feature).
     #[arg(long, value_parser = args::fault, value_name = "NAME")]
     fault: Option<Fault>,
+    /// The map to check (`sim targets` lists them); each seed's program holds only the ops it
+    /// supports.
+    #[arg(long, value_parser = args::target, value_name = "NAME", default_value = "map-core")]
+    target: &'static TargetInfo,
 }
 
 pub fn run(args: Args) -> Result<Outcome, UsageError> {
@@ -52,6 +57,13 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
                 .to_string(),
         ));
     }
+    if args.fault.is_some() && args.target.name != target::DEFAULT_TARGET {
+        return Err(UsageError(format!(
+            "--fault injects a map-core fault; it cannot be used with --target {}",
+            args.target.name
+        )));
+    }
+    report::available(args.target)?;
     let range = args.seeds.unwrap_or(if args.time.is_some() {
         SeedRange {
             start: 0,
@@ -71,6 +83,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let campaign = Campaign {
+        target: *args.target,
         seeds,
         jobs,
         time_limit: args.time,
@@ -119,9 +132,12 @@ fn progress_bar(campaign: &Campaign) -> ProgressBar {
 fn describe(campaign: &Campaign) -> String {
     let s = &campaign.seeds;
     let mut text = if s.end == u64::MAX {
-        format!("seeds {}..", s.start)
+        format!("target {}, seeds {}..", campaign.target.name, s.start)
     } else {
-        format!("seeds {}..{}", s.start, s.end)
+        format!(
+            "target {}, seeds {}..{}",
+            campaign.target.name, s.start, s.end
+        )
     };
     if s.shards > 1 {
         text += &format!(" shard {}/{}", s.shard, s.shards);
@@ -160,7 +176,14 @@ fn print_summary(described: &str, campaign: &Campaign, report: &Report) {
         stats.yields,
         stats.audits
     );
-    print!("{}", report.coverage);
+    if campaign.target.capabilities.state {
+        print!("{}", report.coverage);
+    } else {
+        println!(
+            "state coverage: target {} reports no internal state",
+            campaign.target.name
+        );
+    }
     println!("no failure found");
 }
 
@@ -183,9 +206,22 @@ fn handle_failure(
             report::print_saved(saved.as_deref(), &failure.program);
         }
         Problem::Check(check) => {
-            let shrunk = shrink::shrink(&failure.program, check);
-            let saved = report::save(&path, &shrunk.program);
+            let target = &campaign.target;
+            let shrunk = shrink::shrink_on(&failure.program, check, target);
+            // A target that randomizes by itself may not fail every time: say how often it did.
+            let rate = (!target.capabilities.deterministic).then(|| {
+                report::reproduce(
+                    &shrunk.program,
+                    target,
+                    shrunk.failure.kind,
+                    report::REPRODUCTION_RUNS,
+                )
+            });
+            let saved = report::save_with_rate(&path, &shrunk.program, rate);
             report::print_shrunk(&shrunk, saved.as_deref());
+            if let Some(rate) = rate {
+                println!("on target {}, the shrunk program {rate}", target.name);
+            }
             let fault = campaign
                 .fault
                 .map_or(String::new(), |f| format!(" --fault {f}"));
@@ -194,7 +230,12 @@ fn handle_failure(
             } else {
                 ""
             };
-            println!("the unshrunk program: cargo run --release -p sim{features} -- replay --seed {seed}{fault}");
+            let on_target = if target.name == target::DEFAULT_TARGET {
+                String::new()
+            } else {
+                format!(" --target {}", target.name)
+            };
+            println!("the unshrunk program: cargo run --release -p sim{features} -- replay --seed {seed}{fault}{on_target}");
         }
     }
 }

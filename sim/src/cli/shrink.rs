@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use sim::{exec, shrink};
+use sim::{exec, shrink, target};
 
 use super::{report, Outcome, UsageError, EXIT_CODES};
 
@@ -19,14 +19,15 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<Outcome, UsageError> {
     let program = report::load(&args.file)?;
-    let failure = match exec::run(&program) {
+    let target = target::lookup(&program.config.target).map_err(UsageError)?;
+    let failure = match exec::run_on(&program, target, None) {
         Ok(_) => {
             println!("{} runs clean: nothing to shrink", args.file.display());
             return Ok(Outcome::Clean);
         }
         Err(failure) => failure,
     };
-    let shrunk = shrink::shrink(&program, &failure);
+    let shrunk = shrink::shrink_on(&program, &failure, target);
     let out = args.out.unwrap_or_else(|| {
         let name = args
             .file
@@ -35,7 +36,19 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         let stem = name.strip_suffix(".trace").unwrap_or(&name);
         args.file.with_file_name(format!("{stem}.shrunk.trace"))
     });
-    let saved = report::save(&out, &shrunk.program);
+    // A target that randomizes by itself may not fail every time: say how often it did.
+    let rate = (!target.capabilities.deterministic).then(|| {
+        report::reproduce(
+            &shrunk.program,
+            target,
+            shrunk.failure.kind,
+            report::REPRODUCTION_RUNS,
+        )
+    });
+    let saved = report::save_with_rate(&out, &shrunk.program, rate);
     report::print_shrunk(&shrunk, saved.as_deref());
+    if let Some(rate) = rate {
+        println!("on target {}, the shrunk program {rate}", target.name);
+    }
     Ok(Outcome::BugFound)
 }
