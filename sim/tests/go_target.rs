@@ -41,9 +41,8 @@ fn step(cursor: CursorId, steps: u16) -> Op {
 }
 
 /// Go 1.19's `mapclear` leaves an iterator that stands in a separately allocated overflow bucket
-/// walking that bucket's stale entries (the report in this branch's history and
-/// docs/driver-protocol.md); those are the only failures a clean run may show, and only after a
-/// clear.
+/// walking that bucket's stale entries (drivers/go/README.md, drivers/go/repro/clearoverflow):
+/// those are the only failures a run on Go may show, and only at a cursor step after a clear.
 fn is_the_known_clear_bug(program: &Program, failure: &exec::Failure) -> bool {
     let cursor_stage = matches!(failure.stage, Stage::End | Stage::Op(Op::CursorStep { .. }));
     let cleared_before = program.ops[..failure.step.min(program.ops.len())].contains(&Op::Clear);
