@@ -40,9 +40,10 @@ fn step(cursor: CursorId, steps: u16) -> Op {
     Op::CursorStep { cursor, steps }
 }
 
-/// Go 1.19's `mapclear` leaves an iterator that stands in a separately allocated overflow bucket
-/// walking that bucket's stale entries (drivers/go/README.md, drivers/go/repro/clearoverflow):
-/// those are the only failures a run on Go may show, and only at a cursor step after a clear.
+/// Go 1.19's `mapclear` leaves a live iterator walking stale entries: those of the old array when
+/// the iteration began before a growth still under way, or those of a separately allocated
+/// overflow bucket it stands in (drivers/go/README.md, drivers/go/repro). Those are the only
+/// failures a run on Go may show, and only at a cursor step after a clear.
 fn is_the_known_clear_bug(program: &Program, failure: &exec::Failure) -> bool {
     let cursor_stage = matches!(failure.stage, Stage::End | Stage::Op(Op::CursorStep { .. }));
     let cleared_before = program.ops[..failure.step.min(program.ops.len())].contains(&Op::Clear);
