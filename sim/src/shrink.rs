@@ -11,9 +11,12 @@
 //!
 //! Every candidate is judged by running it on the program's target, so for a deterministic target
 //! the result depends only on the input program. A nondeterministic target (Go's runtime map)
-//! may answer differently each time: there a candidate counts as failing if any of
-//! [`NONDETERMINISTIC_TRIES`] runs fails the same way, and candidates that use ops the target
-//! lacks are never tried.
+//! may answer differently each time: there each candidate gets up to [`NONDETERMINISTIC_TRIES`]
+//! runs and counts as failing once enough of them fail the same way: at least half as many as
+//! the original program failed in as many runs (and at least one). Counting a candidate failing
+//! on any single run would drift, candidate by candidate, to programs that fail once in a
+//! hundred runs; holding each to the original's rate keeps the shrunk program one that
+//! reproduces. Candidates that use ops the target lacks are never tried.
 
 use std::collections::BTreeSet;
 
@@ -25,7 +28,7 @@ use crate::target::{self, TargetInfo};
 /// How many candidate runs one shrink may spend; plenty for generated programs.
 pub const MAX_RUNS: usize = 20_000;
 
-/// How many times a candidate runs on a nondeterministic target before it counts as passing.
+/// How many times a candidate runs, at most, on a nondeterministic target.
 pub const NONDETERMINISTIC_TRIES: usize = 8;
 
 /// A shrunk program and its failure.
@@ -56,8 +59,18 @@ pub fn shrink(program: &Program, failure: &Failure) -> Shrunk {
 
 /// Shrinks `program`, which fails with `failure` on `target`.
 pub fn shrink_on(program: &Program, failure: &Failure, target: &TargetInfo) -> Shrunk {
+    let (tries, need) = if target.capabilities.deterministic {
+        (1, 1)
+    } else {
+        let failed = (0..NONDETERMINISTIC_TRIES)
+            .filter(|_| exec::run_on(program, target, None).is_err_and(|f| f.kind == failure.kind))
+            .count();
+        (NONDETERMINISTIC_TRIES, failed.div_ceil(2).max(1))
+    };
     let mut s = Shrinker {
         target,
+        tries,
+        need,
         kind: failure.kind,
         best: program.clone(),
         failure: failure.clone(),
@@ -77,6 +90,10 @@ pub fn shrink_on(program: &Program, failure: &Failure, target: &TargetInfo) -> S
 
 struct Shrinker<'t> {
     target: &'t TargetInfo,
+    /// Runs per candidate, at most.
+    tries: usize,
+    /// Failing runs that make a candidate fail.
+    need: usize,
     kind: FailureKind,
     best: Program,
     failure: Failure,
@@ -145,6 +162,8 @@ impl Shrinker<'_> {
     fn shrink_from(&mut self, start: Program) {
         let mut other = Shrinker {
             target: self.target,
+            tries: self.tries,
+            need: self.need,
             kind: self.kind,
             best: self.best.clone(),
             failure: self.failure.clone(),
@@ -172,25 +191,33 @@ impl Shrinker<'_> {
         {
             return false;
         }
-        let tries = if self.target.capabilities.deterministic {
-            1
-        } else {
-            NONDETERMINISTIC_TRIES
-        };
-        for _ in 0..tries {
+        let mut failed = 0;
+        let mut first_failure = None;
+        for tried in 0..self.tries {
+            // Stop as soon as the outcome is decided either way.
+            if failed >= self.need || failed + (self.tries - tried) < self.need {
+                break;
+            }
             self.runs += 1;
-            match exec::run_on(&candidate, self.target, None) {
-                Err(failure) if failure.kind == self.kind => {
-                    self.best = candidate;
-                    self.failure = failure;
-                    self.cut_after_failure();
-                    return true;
+            if let Err(failure) = exec::run_on(&candidate, self.target, None) {
+                if failure.kind == self.kind {
+                    failed += 1;
+                    first_failure.get_or_insert(failure);
                 }
-                _ if self.out_of_runs() => return false,
-                _ => {}
+            }
+            if self.out_of_runs() {
+                break;
             }
         }
-        false
+        match first_failure {
+            Some(failure) if failed >= self.need => {
+                self.best = candidate;
+                self.failure = failure;
+                self.cut_after_failure();
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Ops after the failing one never ran: drop them (the run is deterministic).

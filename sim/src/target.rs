@@ -13,6 +13,8 @@
 //! a user's own map gets a `TargetInfo` of its own and runs through the same executor, runner and
 //! shrinker (see `sim/examples/user_map.rs`).
 
+pub mod driver;
+pub mod go;
 mod map_core;
 mod std_maps;
 
@@ -432,10 +434,11 @@ pub fn builtin() -> &'static [TargetInfo] {
     &BUILTIN
 }
 
-static BUILTIN: [TargetInfo; 3] = [
+static BUILTIN: [TargetInfo; 4] = [
     map_core::INFO,
     std_maps::HASH_MAP_INFO,
     std_maps::BTREE_MAP_INFO,
+    go::INFO,
 ];
 
 /// The built-in target named `name`.

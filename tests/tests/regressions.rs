@@ -1,6 +1,7 @@
 //! The regression corpus `tests/regressions/*.trace`: every program there runs clean on the healthy
 //! map, and, with the `faults` feature, every trace that injects a fault still fails (the harness
-//! still detects the bug it once found), with the check its `# expect:` line names.
+//! still detects the bug it once found), with the check its `# expect:` line names. A finding on
+//! another target (Go's runtime map) still fails there, where that target can run.
 
 use sim::exec;
 use tests::corpus::{self, Entry};
@@ -26,7 +27,8 @@ fn each(entries: &[Entry], check: impl Fn(&Entry) -> Result<(), String>) {
 
 #[test]
 fn every_trace_runs_clean_without_its_fault() {
-    each(&corpus(), |entry| {
+    let not_findings: Vec<Entry> = corpus().into_iter().filter(|e| !e.is_finding()).collect();
+    each(&not_findings, |entry| {
         exec::run(&entry.healthy())
             .map(|_| ())
             .map_err(|failure| format!("fails on the healthy map:\n{failure}"))
@@ -37,11 +39,52 @@ fn every_trace_runs_clean_without_its_fault() {
 fn clean_traces_name_no_expected_failure() {
     each(&corpus(), |entry| {
         match (&entry.program.config.fault, &entry.expect) {
-            (None, Some(check)) => Err(format!(
-                "`# expect: {check}` in a trace without a fault: the healthy map must pass it"
+            (None, Some(check)) if !entry.is_finding() => Err(format!(
+                "`# expect: {check}` in a map-core trace without a fault: the healthy map must \
+                 pass it"
             )),
             _ => Ok(()),
         }
+    });
+}
+
+#[test]
+fn every_finding_on_another_target_still_fails_there() {
+    let findings: Vec<Entry> = corpus().into_iter().filter(Entry::is_finding).collect();
+    each(&findings, |entry| {
+        let target = sim::target::lookup(&entry.program.config.target)?;
+        if let Err(why) = (target.check_available)() {
+            println!(
+                "skipped {}: target {} cannot run here: {why}",
+                entry.name(),
+                target.name
+            );
+            return Ok(());
+        }
+        let tries = if target.capabilities.deterministic {
+            1
+        } else {
+            corpus::FINDING_TRIES
+        };
+        let expect = entry.expect.as_deref().unwrap_or_default();
+        let mut other = None;
+        for _ in 0..tries {
+            match exec::run(&entry.program) {
+                Err(failure) if failure.kind.describe() == expect => return Ok(()),
+                Err(failure) => other = Some(failure),
+                Ok(_) => {}
+            }
+        }
+        Err(match other {
+            Some(failure) => format!(
+                "never failed with `{expect}` in {tries} runs on {}; once:\n{failure}",
+                target.name
+            ),
+            None => format!(
+                "ran clean {tries} times on {}: the finding no longer reproduces",
+                target.name
+            ),
+        })
     });
 }
 

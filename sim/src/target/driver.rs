@@ -1,0 +1,913 @@
+//! A map in another process: the client side of the driver protocol (`docs/driver-protocol.md`).
+//!
+//! A *driver* is a small program, in the map's own language, that holds the map and runs sim's
+//! programs on it. This module starts one (a [`Driver`]), sends it a whole program and reads its
+//! whole answer (a [`Transcript`]) in one exchange, then serves the executor's calls from that
+//! transcript in order ([`DriverTarget`]). Nothing here is specific to a language: a target for a
+//! new map needs only a [`DriverKind`] that says how to start its driver.
+//!
+//! One exchange per program, not one per op: the harness writes the whole program and flushes,
+//! then reads; the driver reads the whole program (up to `end`) before it writes anything. So
+//! neither side waits on the other with a full pipe, whatever the program's size, and an op
+//! costs no system call. The answers are in exactly the order in which [`crate::exec`] calls the
+//! [`Target`] methods; an answer of the wrong kind, a driver `error` or a driver that died is a
+//! panic inside the target, which the executor reports as a failure at that op.
+//!
+//! Each harness worker thread keeps one driver process per kind ([`DriverKind::run`]), started on
+//! first use and restarted after it died.
+
+use std::cell::RefCell;
+use std::fmt::{self, Write as _};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use super::{Target, TargetError};
+use crate::coverage::Coverage;
+use crate::op::{CursorId, Op, MAX_CURSORS};
+use crate::program::Program;
+
+/// The protocol version this client speaks (the third word of `hello`).
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// How much of a driver's stderr is kept for the report when it dies.
+const STDERR_KEPT: usize = 16 * 1024;
+
+/// What a driver said about itself in its `hello` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hello {
+    /// The map and its version, e.g. `go-runtime-map/go1.19.8`.
+    pub implementation: String,
+    /// Whether the driver can tell if a growth is under way (`state=known`).
+    pub state_known: bool,
+}
+
+impl Hello {
+    /// Parses `hello sim-driver <version> <implementation> state=<known|unknown>`; later words
+    /// are ignored, so that a later protocol may add some.
+    pub fn parse(line: &str) -> Result<Hello, String> {
+        let mut words = line.split(' ');
+        if words.next() != Some("hello") || words.next() != Some("sim-driver") {
+            return Err(format!(
+                "expected `hello sim-driver {PROTOCOL_VERSION} ...`, got `{line}`"
+            ));
+        }
+        match words.next().map(str::parse::<u32>) {
+            Some(Ok(PROTOCOL_VERSION)) => {}
+            _ => {
+                return Err(format!(
+                    "the driver speaks another protocol version than {PROTOCOL_VERSION}: `{line}`"
+                ))
+            }
+        }
+        let implementation = match words.next() {
+            Some(name) if !name.is_empty() => name.to_string(),
+            _ => return Err(format!("no implementation name in `{line}`")),
+        };
+        let state_known = match words.next() {
+            Some("state=known") => true,
+            Some("state=unknown") => false,
+            _ => {
+                return Err(format!(
+                    "expected `state=known` or `state=unknown` in `{line}`"
+                ))
+            }
+        };
+        Ok(Hello {
+            implementation,
+            state_known,
+        })
+    }
+}
+
+/// One answer line of a transcript, except the contents' entry lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// `v <value>` or `v -`: the result of an insert, remove or get.
+    Value(Option<u64>),
+    /// `y <key> <value> <G>`: a cursor step that yielded an entry; `growing` is whether a growth
+    /// was under way before the step (`None` for `?`).
+    Yield {
+        /// The key yielded.
+        key: u64,
+        /// The value yielded.
+        value: u64,
+        /// Growth under way before the step.
+        growing: Option<bool>,
+    },
+    /// `e <G>`: a cursor step that reported the end.
+    End {
+        /// Growth under way before the step.
+        growing: Option<bool>,
+    },
+    /// `l <len>`: `len()` after an op.
+    Len(u64),
+    /// `c <n>`: the full contents, whose `n` entries follow ([`Transcript::contents`]).
+    Contents(u64),
+}
+
+impl fmt::Display for Answer {
+    /// The answer as its protocol line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = |growing: &Option<bool>| match growing {
+            Some(true) => '1',
+            Some(false) => '0',
+            None => '?',
+        };
+        match self {
+            Answer::Value(Some(v)) => write!(f, "v {v}"),
+            Answer::Value(None) => f.write_str("v -"),
+            Answer::Yield {
+                key,
+                value,
+                growing,
+            } => write!(f, "y {key} {value} {}", g(growing)),
+            Answer::End { growing } => write!(f, "e {}", g(growing)),
+            Answer::Len(n) => write!(f, "l {n}"),
+            Answer::Contents(n) => write!(f, "c {n}"),
+        }
+    }
+}
+
+/// How a transcript ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// With `done`, after the contents.
+    Complete,
+    /// The driver answered `error <message>`: it found the program malformed.
+    Rejected(String),
+    /// The driver's stdout ended (or writing to it failed) before `done`: exit status and stderr.
+    Died(String),
+    /// A line that is no answer of the protocol.
+    Garbled(String),
+}
+
+/// Everything a driver answered to one program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transcript {
+    /// The driver's `hello`.
+    pub hello: Hello,
+    answers: Vec<Answer>,
+    contents: Vec<(u64, u64)>,
+    outcome: Outcome,
+}
+
+impl Transcript {
+    /// The answers in order (the contents' entries are in [`Transcript::contents`]).
+    pub fn answers(&self) -> &[Answer] {
+        &self.answers
+    }
+
+    /// The entries after the `c` line, in the order the driver's iteration produced them.
+    pub fn contents(&self) -> &[(u64, u64)] {
+        &self.contents
+    }
+
+    /// How the transcript ended.
+    pub fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+}
+
+/// A running driver process.
+pub struct Driver {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    stderr_reader: Option<JoinHandle<()>>,
+    hello: Hello,
+    /// The program being written, kept to reuse its allocation.
+    request: Vec<u8>,
+    line: Vec<u8>,
+    /// Set once the process died or spoke out of protocol: it must be replaced.
+    dead: bool,
+}
+
+impl Driver {
+    /// Starts `command` with piped stdin, stdout and stderr and reads its `hello` line.
+    pub fn spawn(mut command: Command) -> Result<Driver, TargetError> {
+        let shown = format!("{command:?}");
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| TargetError(format!("cannot start driver {shown}: {e}")))?;
+        let (Some(stdin), Some(stdout), Some(mut child_stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            unreachable!("all three streams were asked to be piped")
+        };
+        // Stderr is read all along by a thread of its own, so that a driver that writes much to
+        // it never blocks, and what it wrote last is there for the report when it dies.
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&stderr);
+        let stderr_reader = std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = child_stderr.read(&mut chunk) {
+                let mut kept = sink.lock().unwrap_or_else(|e| e.into_inner());
+                kept.extend_from_slice(&chunk[..n]);
+                if kept.len() > 2 * STDERR_KEPT {
+                    let cut = kept.len() - STDERR_KEPT;
+                    kept.drain(..cut);
+                }
+            }
+        });
+        let mut driver = Driver {
+            child,
+            stdin: Some(stdin),
+            stdout: BufReader::with_capacity(1 << 16, stdout),
+            stderr,
+            stderr_reader: Some(stderr_reader),
+            hello: Hello {
+                implementation: String::new(),
+                state_known: false,
+            },
+            request: Vec::new(),
+            line: Vec::new(),
+            dead: false,
+        };
+        driver.line.clear();
+        let read = driver.stdout.read_until(b'\n', &mut driver.line);
+        if !matches!(read, Ok(1..)) {
+            return Err(TargetError(format!(
+                "driver {shown} did not say hello: {}",
+                driver.death()
+            )));
+        }
+        let line = String::from_utf8_lossy(trim_newline(&driver.line)).into_owned();
+        driver.hello = Hello::parse(&line).map_err(|why| {
+            driver.dead = true;
+            TargetError(format!("driver {shown}: {why}"))
+        })?;
+        Ok(driver)
+    }
+
+    /// What the driver said in its `hello`.
+    pub fn hello(&self) -> &Hello {
+        &self.hello
+    }
+
+    /// Whether the process died or broke the protocol, so that it must be replaced.
+    pub fn is_dead(&self) -> bool {
+        self.dead
+    }
+
+    /// Sends `program` and reads the whole answer. Ops the protocol has no line for (growth
+    /// controls) are an error: [`crate::exec::check_runnable_on`] keeps them from targets without
+    /// growth controls, so they only arrive here through a misdeclared target.
+    pub fn run(&mut self, program: &Program) -> Result<Transcript, TargetError> {
+        let mut request = std::mem::take(&mut self.request);
+        let written = write_program(program, &mut request);
+        let transcript = written.map(|()| self.exchange(&request));
+        self.request = request;
+        transcript
+    }
+
+    /// Sends raw protocol text (which must end with `end\n` for the driver to answer) and reads
+    /// the answer up to `done`: for tests of a driver's handling of malformed programs.
+    pub fn run_raw(&mut self, request: &[u8]) -> Transcript {
+        self.exchange(request)
+    }
+
+    fn exchange(&mut self, request: &[u8]) -> Transcript {
+        let mut transcript = Transcript {
+            hello: self.hello.clone(),
+            answers: Vec::new(),
+            contents: Vec::new(),
+            outcome: Outcome::Complete,
+        };
+        if self.dead {
+            transcript.outcome = Outcome::Died("the driver had died before this program".into());
+            return transcript;
+        }
+        let sent = match self.stdin.as_mut() {
+            Some(stdin) => stdin.write_all(request).and_then(|()| stdin.flush()),
+            None => Err(std::io::Error::other("stdin closed")),
+        };
+        if let Err(e) = sent {
+            // Whatever the driver wrote before it went away is still worth reading.
+            self.read_answers(&mut transcript);
+            if transcript.outcome == Outcome::Complete {
+                transcript.outcome = Outcome::Died(format!(
+                    "writing the program failed ({e}); {}",
+                    self.death()
+                ));
+            }
+            self.dead = true;
+            return transcript;
+        }
+        self.read_answers(&mut transcript);
+        transcript
+    }
+
+    /// Reads answer lines up to `done` into `transcript`.
+    fn read_answers(&mut self, transcript: &mut Transcript) {
+        let mut entries_left = 0u64;
+        loop {
+            self.line.clear();
+            match self.stdout.read_until(b'\n', &mut self.line) {
+                Ok(0) | Err(_) => {
+                    self.dead = true;
+                    transcript.outcome = Outcome::Died(self.death());
+                    return;
+                }
+                Ok(_) => {}
+            }
+            let line = trim_newline(&self.line);
+            if entries_left > 0 {
+                match parse_entry(line) {
+                    Some(entry) => {
+                        transcript.contents.push(entry);
+                        entries_left -= 1;
+                        continue;
+                    }
+                    None => return self.garbled(transcript, "a `<key> <value>` entry line"),
+                }
+            }
+            if line == b"done" {
+                return;
+            }
+            if let Some(message) = line.strip_prefix(b"error ") {
+                // The driver still ends with `done`; keep reading to stay in step.
+                transcript.outcome =
+                    Outcome::Rejected(String::from_utf8_lossy(message).into_owned());
+                continue;
+            }
+            match parse_answer(line) {
+                Some(answer) => {
+                    if let Answer::Contents(n) = answer {
+                        entries_left = n;
+                    }
+                    transcript.answers.push(answer);
+                }
+                None => return self.garbled(transcript, "an answer line"),
+            }
+        }
+    }
+
+    fn garbled(&mut self, transcript: &mut Transcript, wanted: &str) {
+        // Out of step with the driver: it cannot be trusted with the next program.
+        self.dead = true;
+        let line = String::from_utf8_lossy(trim_newline(&self.line));
+        transcript.outcome = Outcome::Garbled(format!(
+            "after {} answers the driver wrote `{}` where {wanted} was due",
+            transcript.answers.len(),
+            clip(&line)
+        ));
+    }
+
+    /// Why the process is gone: its exit status and the end of its stderr.
+    fn death(&mut self) -> String {
+        self.dead = true;
+        // Closing stdin lets a driver still waiting for input exit; one that does not is killed.
+        self.stdin = None;
+        let _ = self.child.kill();
+        let status = match self.child.wait() {
+            Ok(status) => status.to_string(),
+            Err(e) => format!("unknown exit status ({e})"),
+        };
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.join();
+        }
+        let stderr = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
+        let text = String::from_utf8_lossy(&stderr);
+        let text = text.trim();
+        if text.is_empty() {
+            format!("the driver exited ({status}) and wrote nothing to stderr")
+        } else {
+            format!("the driver exited ({status}); its stderr:\n{text}")
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // EOF on stdin is the driver's signal to exit 0; wait for it so no zombie is left, but
+        // kill a driver that already broke the protocol rather than trust it to exit.
+        self.stdin = None;
+        if self.dead {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.join();
+        }
+    }
+}
+
+fn trim_newline(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\n").unwrap_or(line)
+}
+
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((i, _)) => format!("{}...", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+/// Appends `n` in decimal: the program writer's hot path, without `fmt`.
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Writes `program` as protocol text: `program <capacity>`, one line per op, `end`.
+pub fn write_program(program: &Program, out: &mut Vec<u8>) -> Result<(), TargetError> {
+    out.clear();
+    out.reserve(program.ops.len() * 12 + 32);
+    out.extend_from_slice(b"program ");
+    push_u64(out, u64::from(program.config.initial_capacity));
+    out.push(b'\n');
+    for op in &program.ops {
+        match *op {
+            Op::Insert { key, value } => {
+                out.extend_from_slice(b"i ");
+                push_u64(out, key);
+                out.push(b' ');
+                push_u64(out, value);
+            }
+            Op::Remove { key } => {
+                out.extend_from_slice(b"r ");
+                push_u64(out, key);
+            }
+            Op::Get { key } => {
+                out.extend_from_slice(b"g ");
+                push_u64(out, key);
+            }
+            Op::Clear => out.push(b'x'),
+            Op::Audit => out.push(b'a'),
+            Op::CursorNew { cursor } => {
+                out.extend_from_slice(b"n ");
+                push_u64(out, cursor.index() as u64);
+            }
+            Op::CursorStep { cursor, steps } => {
+                out.extend_from_slice(b"s ");
+                push_u64(out, cursor.index() as u64);
+                out.push(b' ');
+                push_u64(out, u64::from(steps));
+            }
+            Op::CursorDrop { cursor } => {
+                out.extend_from_slice(b"d ");
+                push_u64(out, cursor.index() as u64);
+            }
+            Op::ForceGrow | Op::ForceSameSizeGrow | Op::EvacuateStep => {
+                return Err(TargetError(format!(
+                    "the driver protocol has no line for `{op}` (no growth controls)"
+                )))
+            }
+            _ => {
+                return Err(TargetError(format!(
+                    "the driver protocol has no line for `{op}` (no Rust map API)"
+                )))
+            }
+        }
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"end\n");
+    Ok(())
+}
+
+/// Parses a decimal u64 that is the whole of `digits`.
+fn parse_u64(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 20 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(n)
+}
+
+fn parse_growing(flag: &[u8]) -> Option<Option<bool>> {
+    match flag {
+        b"1" => Some(Some(true)),
+        b"0" => Some(Some(false)),
+        b"?" => Some(None),
+        _ => None,
+    }
+}
+
+/// Splits `rest` at its first space: (word, remainder after the space), or (rest, empty).
+fn word(rest: &[u8]) -> (&[u8], &[u8]) {
+    match rest.iter().position(|&b| b == b' ') {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, &[]),
+    }
+}
+
+fn parse_entry(line: &[u8]) -> Option<(u64, u64)> {
+    let (key, value) = word(line);
+    Some((parse_u64(key)?, parse_u64(value)?))
+}
+
+/// Parses one answer line (not an entry line, `done` or `error`).
+fn parse_answer(line: &[u8]) -> Option<Answer> {
+    let (tag, rest) = (line.first()?, line.get(1..)?);
+    let rest = rest.strip_prefix(b" ")?;
+    match tag {
+        b'v' if rest == b"-" => Some(Answer::Value(None)),
+        b'v' => Some(Answer::Value(Some(parse_u64(rest)?))),
+        b'l' => Some(Answer::Len(parse_u64(rest)?)),
+        b'c' => Some(Answer::Contents(parse_u64(rest)?)),
+        b'e' => Some(Answer::End {
+            growing: parse_growing(rest)?,
+        }),
+        b'y' => {
+            let (key, rest) = word(rest);
+            let (value, flag) = word(rest);
+            Some(Answer::Yield {
+                key: parse_u64(key)?,
+                value: parse_u64(value)?,
+                growing: parse_growing(flag)?,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// One kind of driver: how to start it. The process itself lives in a per-thread slot.
+#[derive(Clone, Copy, Debug)]
+pub struct DriverKind {
+    /// Names the per-thread slot (the target's name will do).
+    pub name: &'static str,
+    /// Builds (if needed) and starts a driver process.
+    pub spawn: fn() -> Result<Driver, TargetError>,
+}
+
+thread_local! {
+    /// This thread's driver processes, by kind name: one per worker thread and kind, started on
+    /// first use and kept for the thread's life.
+    static DRIVERS: RefCell<Vec<(&'static str, Driver)>> = const { RefCell::new(Vec::new()) };
+}
+
+impl DriverKind {
+    /// Runs `program` on this thread's driver of this kind, starting one if there is none (or
+    /// the last one died), and returns its transcript. A driver that dies during the program is
+    /// replaced for the next one; the transcript says how it died.
+    pub fn run(&self, program: &Program) -> Result<Transcript, TargetError> {
+        DRIVERS.with(|drivers| {
+            let mut drivers = drivers.borrow_mut();
+            drivers.retain(|(name, d)| *name != self.name || !d.is_dead());
+            let index = match drivers.iter().position(|(name, _)| *name == self.name) {
+                Some(i) => i,
+                None => {
+                    drivers.push((self.name, (self.spawn)()?));
+                    drivers.len() - 1
+                }
+            };
+            drivers[index].1.run(program)
+        })
+    }
+
+    /// A target for `program`: runs it on the driver, then serves the executor from the
+    /// transcript.
+    pub fn target(&self, program: &Program) -> Result<Box<dyn Target>, TargetError> {
+        Ok(Box::new(DriverTarget::new(self.run(program)?)))
+    }
+}
+
+/// A [`Target`] served from a driver's transcript: each call takes the next answer and checks it
+/// is of the kind the call needs.
+pub struct DriverTarget {
+    transcript: Transcript,
+    /// The next answer to hand out.
+    next: usize,
+    /// Per cursor handle: the answers index where it was created and what it yielded since.
+    yields: [Vec<(u64, u64)>; MAX_CURSORS],
+}
+
+impl DriverTarget {
+    /// Serves `transcript`.
+    pub fn new(transcript: Transcript) -> Self {
+        DriverTarget {
+            transcript,
+            next: 0,
+            yields: Default::default(),
+        }
+    }
+
+    fn take(&mut self, call: &str) -> Answer {
+        match self.transcript.answers.get(self.next) {
+            Some(&answer) => {
+                self.next += 1;
+                answer
+            }
+            None => panic!("{}", self.missing(call)),
+        }
+    }
+
+    fn missing(&self, call: &str) -> String {
+        let who = &self.transcript.hello.implementation;
+        let n = self.transcript.answers.len();
+        match &self.transcript.outcome {
+            Outcome::Rejected(message) => {
+                format!("driver {who} rejected the program: {message}")
+            }
+            Outcome::Died(why) => {
+                format!("driver {who} died after {n} answers, before the answer to {call}: {why}")
+            }
+            Outcome::Garbled(why) => format!("driver {who} broke the protocol: {why}"),
+            Outcome::Complete => format!(
+                "driver {who} is out of step: its {n} answers are used up, yet the executor \
+                 asked for {call}"
+            ),
+        }
+    }
+
+    fn out_of_step(&self, call: &str, answer: Answer) -> ! {
+        panic!(
+            "driver {} is out of step: answer {} is `{answer}`, not an answer to {call}",
+            self.transcript.hello.implementation, self.next
+        )
+    }
+}
+
+impl Target for DriverTarget {
+    fn insert(&mut self, key: u64, value: u64) -> Option<u64> {
+        match self.take("insert") {
+            Answer::Value(v) => v,
+            other => self.out_of_step(&format!("insert {key} {value}"), other),
+        }
+    }
+
+    fn remove(&mut self, key: u64) -> Option<u64> {
+        match self.take("remove") {
+            Answer::Value(v) => v,
+            other => self.out_of_step(&format!("remove {key}"), other),
+        }
+    }
+
+    fn get(&mut self, key: u64) -> Option<u64> {
+        match self.take("get") {
+            Answer::Value(v) => v,
+            other => self.out_of_step(&format!("get {key}"), other),
+        }
+    }
+
+    fn clear(&mut self) {
+        // Clear has no answer line; `len()` after it checks it.
+    }
+
+    fn len(&mut self) -> usize {
+        match self.take("len") {
+            Answer::Len(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            other => self.out_of_step("len", other),
+        }
+    }
+
+    fn contents(&mut self) -> Vec<(u64, u64)> {
+        match self.take("the contents") {
+            Answer::Contents(_) => self.transcript.contents.clone(),
+            other => self.out_of_step("the contents", other),
+        }
+    }
+
+    fn cursor_new(&mut self, cursor: CursorId) {
+        self.yields[cursor.index()].clear();
+    }
+
+    fn cursor_next(&mut self, cursor: CursorId) -> Option<(u64, u64)> {
+        match self.take("a cursor step") {
+            Answer::Yield { key, value, .. } => {
+                self.yields[cursor.index()].push((key, value));
+                Some((key, value))
+            }
+            Answer::End { .. } => None,
+            other => self.out_of_step(&format!("a step of {cursor}"), other),
+        }
+    }
+
+    fn cursor_drop(&mut self, cursor: CursorId, coverage: &mut Coverage) {
+        // The executor counts the growth states from `is_growing`; a driver adds nothing more.
+        let _ = (cursor, coverage);
+    }
+
+    fn is_growing(&mut self) -> Option<bool> {
+        // Asked right before each step: the growth flag of the step answer due next.
+        match self.transcript.answers.get(self.next) {
+            Some(Answer::Yield { growing, .. } | Answer::End { growing }) => *growing,
+            _ => None,
+        }
+    }
+
+    fn diagram(&mut self) -> String {
+        let t = &self.transcript;
+        let mut out = String::new();
+        let state = if t.hello.state_known {
+            "growth state known"
+        } else {
+            "growth state unknown"
+        };
+        let _ = writeln!(
+            out,
+            "driver {} ({state}): {} of its {} answers used",
+            t.hello.implementation,
+            self.next,
+            t.answers.len()
+        );
+        if t.outcome != Outcome::Complete {
+            let _ = writeln!(out, "  the transcript ended early: {:?}", t.outcome);
+        }
+        for (c, yields) in CursorId::ALL.iter().zip(&self.yields) {
+            if yields.is_empty() {
+                continue;
+            }
+            const SHOWN: usize = 48;
+            let _ = write!(out, "  {c} yielded {} since created:", yields.len());
+            let skipped = yields.len().saturating_sub(SHOWN);
+            if skipped > 0 {
+                let _ = write!(out, " ({skipped} earlier not shown)");
+            }
+            for (k, v) in &yields[skipped..] {
+                let _ = write!(out, " ({k}, {v})");
+            }
+            out.push('\n');
+        }
+        let from = self.next.saturating_sub(12);
+        let _ = writeln!(out, "  the last answers used, oldest first:");
+        for (i, answer) in t.answers.iter().enumerate().take(self.next).skip(from) {
+            let _ = writeln!(out, "    #{i:<6} {answer}");
+        }
+        let ahead: Vec<String> = t.answers[self.next..]
+            .iter()
+            .take(6)
+            .map(Answer::to_string)
+            .collect();
+        if !ahead.is_empty() {
+            let _ = writeln!(out, "  not yet used: {}", ahead.join(" | "));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::program::Config;
+
+    #[test]
+    fn hello_lines_are_parsed_and_checked() {
+        let h = Hello::parse("hello sim-driver 1 go-runtime-map/go1.19.8 state=known").unwrap();
+        assert_eq!(h.implementation, "go-runtime-map/go1.19.8");
+        assert!(h.state_known);
+        let h = Hello::parse("hello sim-driver 1 x state=unknown later-field").unwrap();
+        assert!(!h.state_known);
+        assert!(Hello::parse("hello sim-driver 2 x state=known").is_err());
+        assert!(Hello::parse("hi").is_err());
+        assert!(Hello::parse("hello sim-driver 1 x state=maybe").is_err());
+    }
+
+    #[test]
+    fn answer_lines_parse_and_print_back() {
+        for line in [
+            "v 7",
+            "v -",
+            "y 1 18446744073709551615 1",
+            "y 0 0 ?",
+            "e 0",
+            "l 12",
+            "c 3",
+        ] {
+            let answer = parse_answer(line.as_bytes()).unwrap_or_else(|| panic!("{line}"));
+            assert_eq!(answer.to_string(), line);
+        }
+        for bad in [
+            "",
+            "v",
+            "v x",
+            "y 1 2",
+            "y 1 2 3",
+            "e",
+            "l -1",
+            "q 1",
+            "v 18446744073709551616",
+        ] {
+            assert_eq!(parse_answer(bad.as_bytes()), None, "{bad:?}");
+        }
+        assert_eq!(parse_entry(b"5 6"), Some((5, 6)));
+        assert_eq!(parse_entry(b"5"), None);
+    }
+
+    #[test]
+    fn programs_are_written_one_line_per_op() {
+        let c1 = CursorId::ALL[1];
+        let config = Config {
+            initial_capacity: 9,
+            ..Config::default()
+        };
+        let program = Program::new(
+            config,
+            vec![
+                Op::Insert {
+                    key: u64::MAX,
+                    value: 0,
+                },
+                Op::Remove { key: 3 },
+                Op::Get { key: 4 },
+                Op::Clear,
+                Op::Audit,
+                Op::CursorNew { cursor: c1 },
+                Op::CursorStep {
+                    cursor: c1,
+                    steps: 65535,
+                },
+                Op::CursorDrop { cursor: c1 },
+            ],
+        );
+        let mut out = Vec::new();
+        write_program(&program, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "program 9\ni 18446744073709551615 0\nr 3\ng 4\nx\na\nn 1\ns 1 65535\nd 1\nend\n"
+        );
+        let grow = Program::new(Config::default(), vec![Op::ForceGrow]);
+        assert!(write_program(&grow, &mut Vec::new()).is_err());
+    }
+
+    fn transcript(answers: Vec<Answer>, outcome: Outcome) -> Transcript {
+        Transcript {
+            hello: Hello {
+                implementation: "test/1".into(),
+                state_known: true,
+            },
+            answers,
+            contents: vec![],
+            outcome,
+        }
+    }
+
+    fn panic_text(f: impl FnOnce()) -> String {
+        let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_err();
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn an_answer_of_the_wrong_kind_panics_naming_both() {
+        let mut t = DriverTarget::new(transcript(vec![Answer::Len(0)], Outcome::Complete));
+        let text = panic_text(|| {
+            t.insert(1, 2);
+        });
+        assert!(
+            text.contains("out of step") && text.contains("l 0"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_dead_or_rejecting_driver_panics_with_its_reason() {
+        let mut t = DriverTarget::new(transcript(vec![], Outcome::Died("exit 2: boom".into())));
+        let text = panic_text(|| {
+            t.len();
+        });
+        assert!(text.contains("died") && text.contains("boom"), "{text}");
+        let mut t = DriverTarget::new(transcript(vec![], Outcome::Rejected("bad op".into())));
+        let text = panic_text(|| {
+            t.len();
+        });
+        assert!(
+            text.contains("rejected") && text.contains("bad op"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_growth_flag_is_that_of_the_step_due_next() {
+        let mut t = DriverTarget::new(transcript(
+            vec![
+                Answer::Yield {
+                    key: 1,
+                    value: 2,
+                    growing: Some(true),
+                },
+                Answer::End { growing: None },
+            ],
+            Outcome::Complete,
+        ));
+        let c0 = CursorId::ALL[0];
+        assert_eq!(t.is_growing(), Some(true));
+        assert_eq!(t.cursor_next(c0), Some((1, 2)));
+        assert_eq!(t.is_growing(), None);
+        assert_eq!(t.cursor_next(c0), None);
+        assert!(t.diagram().contains("c0 yielded 1 since created: (1, 2)"));
+    }
+}
