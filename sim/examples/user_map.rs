@@ -154,6 +154,7 @@ pub fn check(target: TargetInfo, seeds: SeedSet) -> Result<u64, String> {
         time_limit: None,
         fault: None,
         check_determinism: false,
+        keep_going: false,
     };
     let report = run_campaign(&campaign, &|| {});
     let Some(failure) = report.failure else {

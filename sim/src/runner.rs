@@ -91,6 +91,9 @@ pub struct Campaign {
     pub fault: Option<Fault>,
     /// Run every seed twice and compare trace bytes and results.
     pub check_determinism: bool,
+    /// Go on past failing seeds, counting them ([`Report::failed_seeds`]), instead of stopping at
+    /// the first: for a target with known bugs, or to measure how often a target fails.
+    pub keep_going: bool,
 }
 
 /// A seed that failed.
@@ -124,6 +127,8 @@ pub struct Report {
     pub coverage: CoverageSummary,
     /// The lowest failing seed, if any.
     pub failure: Option<SeedFailure>,
+    /// With `keep_going`: every failing seed, lowest first, with how it failed.
+    pub failed_seeds: Vec<(u64, Problem)>,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -148,7 +153,7 @@ pub fn run_campaign(campaign: &Campaign, on_seed_done: &(dyn Fn() + Sync)) -> Re
                         break;
                     }
                     let index = next.fetch_add(1, Ordering::Relaxed);
-                    if index > lowest_failure.load(Ordering::Relaxed) {
+                    if !campaign.keep_going && index > lowest_failure.load(Ordering::Relaxed) {
                         break;
                     }
                     let Some(seed) = campaign.seeds.nth(index) else {
@@ -162,6 +167,11 @@ pub fn run_campaign(campaign: &Campaign, on_seed_done: &(dyn Fn() + Sync)) -> Re
                         }
                         Err(failure) => {
                             lowest_failure.fetch_min(index, Ordering::Relaxed);
+                            if campaign.keep_going {
+                                local
+                                    .failed_seeds
+                                    .push((failure.seed, failure.problem.clone()));
+                            }
                             keep_lowest(&mut local.failure, *failure);
                         }
                     }
@@ -176,10 +186,12 @@ pub fn run_campaign(campaign: &Campaign, on_seed_done: &(dyn Fn() + Sync)) -> Re
                 if let Some(failure) = local.failure {
                     keep_lowest(&mut merged.failure, failure);
                 }
+                merged.failed_seeds.append(&mut local.failed_seeds);
             });
         }
     });
     let mut report = merged.into_inner().expect("workers finished");
+    report.failed_seeds.sort_by_key(|(seed, _)| *seed);
     report.elapsed = started.elapsed();
     report
 }
@@ -321,6 +333,7 @@ mod tests {
             time_limit: None,
             fault: None,
             check_determinism: true,
+            keep_going: false,
         };
         let one = run_campaign(&campaign(1), &|| {});
         let three = run_campaign(&campaign(3), &|| {});

@@ -11,6 +11,7 @@ fn a_fixed_seed_range_runs_clean() {
         time_limit: None,
         fault: None,
         check_determinism: false,
+        keep_going: false,
     };
     let report = run_campaign(&campaign, &|| {});
     if let Some(failure) = &report.failure {

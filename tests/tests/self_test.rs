@@ -47,6 +47,7 @@ fn without_faults_a_fixed_seed_range_runs_clean() {
         time_limit: None,
         fault: None,
         check_determinism: false,
+        keep_going: false,
     };
     let report = run_campaign(&campaign, &|| {});
     if let Some(failure) = &report.failure {
@@ -151,6 +152,7 @@ mod faults {
                 time_limit: None,
                 fault: Some(fault),
                 check_determinism: false,
+                keep_going: false,
             };
             let report = run_campaign(&campaign, &|| {});
             let Some(found) = report.failure else {
