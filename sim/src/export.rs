@@ -34,6 +34,25 @@ const GO_SKIPPED: [OpKind; 4] = [
     OpKind::Audit,
 ];
 
+/// The ops of Rust's map API that a Go map can only approximate, with what the program checks
+/// instead, for the header of a program that uses them.
+const GO_APPROXIMATED: [(OpKind, &str); 2] = [
+    (
+        OpKind::Index,
+        "Rust's map[&k] panics when k is absent; Go's m[k]\n\
+         // cannot: it is the zero value. The value is checked when k is present; absence is\n\
+         // checked as a comma-ok lookup that reports k absent (and m[k] the zero value), not as\n\
+         // a panic.",
+    ),
+    (
+        OpKind::Eq,
+        "Go has no == on maps. This checks the Go map's contents\n\
+         // entry by entry (mapEqual: the same length, every key with the same value), not an\n\
+         // equality operator: m must equal a map of the reference's entries, and m must equal\n\
+         // the second map exactly when the two references hold the same entries.",
+    ),
+];
+
 /// The keys whose hashes the Rust test checks against sim's.
 const HASH_PROBES: [u64; 4] = [0, 1, 2, 3];
 
@@ -48,7 +67,17 @@ const HASH_PROBES: [u64; 4] = [0, 1, 2, 3];
 /// failing run (the op, the rule, expected and found) and how many runs failed, and exits 1 if
 /// any did, 0 if none, 2 on bad usage. `force-grow`, `force-same-size-grow`, `evacuate-step` and
 /// `audit` have no Go equivalent: they stay in the table as no-ops (so op numbers match sim's)
-/// and the file's header counts them. The trace's map seed and hasher cannot be given to Go's
+/// and the file's header counts them.
+///
+/// The ops of Rust's map API run on the Go map as near as Go allows, with the executor's
+/// semantics: `contains` is a comma-ok lookup; `get-mut` assigns only when the key is present;
+/// `index` is `m[k]`, checked for the value when the key is present and, since Go's `m[k]` never
+/// panics, as a comma-ok lookup that reports it absent otherwise; `iter` is a `range` loop now;
+/// `clone` copies the map into a second map, which `clone-insert` and `clone-remove` change, and
+/// `from-iter` builds the second map from the entries in order; `extend` assigns the entries in
+/// order; `eq` compares entry by entry, for Go has no `==` on maps. The second map's `len` is
+/// checked after every op and its contents at the end. The header notes `index` and `eq` when
+/// the trace uses them. The trace's map seed and hasher cannot be given to Go's
 /// runtime and are not reproduced; nor is its fault, a deliberate bug of map-core's.
 pub fn to_go(program: &Program) -> String {
     let c = &program.config;
@@ -89,6 +118,12 @@ pub fn to_go(program: &Program) -> String {
              // op numbers match sim's): {}.",
             skipped.join(", ")
         );
+    }
+    for (kind, note) in GO_APPROXIMATED {
+        let n = program.ops.iter().filter(|op| op.kind() == kind).count();
+        if n > 0 {
+            let _ = writeln!(out, "// {} ({n} in the table): {note}", kind.name());
+        }
     }
     out.push('\n');
     out.push_str(GO_PRELUDE);
@@ -257,7 +292,9 @@ const GO_HEADER: &str = "\
 // made it present to the delete or clear that made it absent), at most one yield (rule 1), never
 // an absent key (rules 2, 7), the current value (rule 3), every entry present since the
 // iterator's creation before it ends (rule 4); entries inserted after its creation are optional
-// (rule 5). At the end it drains every live iterator and compares the whole contents.
+// (rule 5). At the end it drains every live iterator and compares the whole contents. The ops
+// of Rust's map API run as near as a Go map allows (the driver functions map*): clone and
+// from-iter make a second map, whose len is checked after every op and contents at the end.
 //
 // Go draws a new hash seed and iteration start for every map, so it runs the ops -runs times
 // (default 100), each on a new map, and prints the first failing run and how many failed.
@@ -357,6 +394,97 @@ func mapClear(m map[uint64]uint64) {
 	}
 }
 
+// mapGetMut is get-mut, Rust's `*get_mut(k) = v` when k is present. Go has no reference into a
+// map: it is a comma-ok read and, only when the key is present, an assignment. The answer
+// checked is the value it replaced.
+func mapGetMut(m map[uint64]uint64, k, v uint64) (uint64, bool) {
+	prev, ok := m[k]
+	if ok {
+		m[k] = v
+	}
+	return prev, ok
+}
+
+// mapContains is contains, Rust's contains_key: a comma-ok lookup.
+func mapContains(m map[uint64]uint64, k uint64) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// mapIndex is index, Rust's map[&k], which panics when k is absent. Go's index expression m[k]
+// never panics: for an absent key it is the zero value. So it answers m[k] and, apart, whether a
+// comma-ok lookup finds k: the value is checked when k is present, and absence as a comma-ok
+// lookup that reports absent (with m[k] the zero value), not as a panic.
+func mapIndex(m map[uint64]uint64, k uint64) (v uint64, present bool) {
+	v = m[k]
+	_, present = m[k]
+	return v, present
+}
+
+// mapIter is iter, a full iter() in Rust: one range loop over m, now.
+func mapIter(m map[uint64]uint64) []entry {
+	var es []entry
+	for k, v := range m {
+		es = append(es, entry{k, v})
+	}
+	return es
+}
+
+// mapClone is clone: a new map with every entry of m, copied by a range loop.
+func mapClone(m map[uint64]uint64) map[uint64]uint64 {
+	c := make(map[uint64]uint64, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// mapEqual is eq. Go has no == on maps (they compare only with nil), so this compares their
+// contents: the same length, and every key of a present in b with the same value. It checks
+// the maps' contents, not an equality operator of Go's.
+func mapEqual(a, b map[uint64]uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if bv, ok := b[k]; !ok || bv != v {
+			return false
+		}
+	}
+	return true
+}
+
+// mapExtend is extend: the entries assigned in order, so the last value given for a key stays.
+func mapExtend(m map[uint64]uint64, es []entry) {
+	for _, e := range es {
+		m[e.k] = e.v
+	}
+}
+
+// mapFromIter is from-iter, Rust's FromIterator: a new map, the entries assigned in order.
+func mapFromIter(es []entry) map[uint64]uint64 {
+	c := make(map[uint64]uint64)
+	for _, e := range es {
+		c[e.k] = e.v
+	}
+	return c
+}
+
+// opEntries are the entries of extend K N V and from-iter K N V, as sim's Op::entries: N
+// entries over ceil(N/2) keys from K on, so that most keys come twice, with values V, V+1, ...
+// (wrapping, as uint64 does); the last value given for a key is the one that must stay.
+func opEntries(k, n, v uint64) []entry {
+	keys := (n + 1) / 2
+	if keys == 0 {
+		keys = 1
+	}
+	es := make([]entry, 0, n)
+	for i := uint64(0); i < n; i++ {
+		es = append(es, entry{k + i%keys, v + i})
+	}
+	return es
+}
+
 // mapNext is one step of an iterator: the next entry, or ok == false at its end. The
 // reflect.MapIter drives the runtime's own iterator (mapiterinit at the first Next, then
 // mapiternext), so it sees the map exactly as a range loop would, one entry per step.
@@ -371,7 +499,10 @@ func mapNext(it *reflect.MapIter) (k, v uint64, ok bool) {
 const (
 	ruleResult   = "result: an op answers as the reference map does"
 	ruleLen      = "len: len(m) equals the reference map's"
-	ruleContents = "contents: ranging over m at the end gives exactly the reference map's entries"
+	ruleContents = "contents: ranging over m (and the second map) at the end gives exactly the reference's entries"
+	ruleIter     = "iter: ranging over m gives exactly the reference map's entries, each once"
+	ruleIndex    = "index: m[k] is k's value when k is present; when it is absent (where Rust's map[&k] panics) a comma-ok lookup reports it absent and m[k] is the zero value"
+	ruleEq       = "eq: m holds the same entries as another map exactly when their references do"
 	rule1        = "rule 1: an iterator yields each incarnation of a key at most once"
 	rule2        = "rule 2: an iterator never yields a key that is absent"
 	rule3        = "rule 3: an iterator yields a key with its current value"
@@ -390,6 +521,16 @@ const (
 	opCursorNew
 	opCursorStep
 	opCursorDrop
+	opGetMut
+	opContains
+	opIndex
+	opIter
+	opClone
+	opCloneInsert
+	opCloneRemove
+	opEq
+	opExtend
+	opFromIter
 	// opSkipped is force-grow, force-same-size-grow, evacuate-step and audit: they drive
 	// map-core's internals, Go's map has no equivalent, so they do nothing here.
 	opSkipped
@@ -402,7 +543,9 @@ type op struct {
 	value  uint64
 	cursor int
 	steps  int
-	text   string
+	// count is the number of entries of extend and from-iter.
+	count uint64
+	text  string
 }
 
 func parseOps(text string) ([]op, error) {
@@ -442,6 +585,26 @@ func parseOp(line string) (op, error) {
 		o.kind, operands = opCursorStep, 2
 	case "cursor-drop":
 		o.kind, operands = opCursorDrop, 1
+	case "get-mut":
+		o.kind, operands = opGetMut, 2
+	case "contains":
+		o.kind, operands = opContains, 1
+	case "index":
+		o.kind, operands = opIndex, 1
+	case "iter":
+		o.kind = opIter
+	case "clone":
+		o.kind = opClone
+	case "clone-insert":
+		o.kind, operands = opCloneInsert, 2
+	case "clone-remove":
+		o.kind, operands = opCloneRemove, 1
+	case "eq":
+		o.kind = opEq
+	case "extend":
+		o.kind, operands = opExtend, 3
+	case "from-iter":
+		o.kind, operands = opFromIter, 3
 	case "force-grow", "force-same-size-grow", "evacuate-step", "audit":
 		o.kind = opSkipped
 	default:
@@ -451,7 +614,7 @@ func parseOp(line string) (op, error) {
 		return o, fmt.Errorf("%s takes %d operands", f[0], operands)
 	}
 	isCursorOp := o.kind == opCursorNew || o.kind == opCursorStep || o.kind == opCursorDrop
-	var n [2]uint64
+	var n [3]uint64
 	for i, s := range f[1:] {
 		if isCursorOp && i == 0 {
 			if !strings.HasPrefix(s, "c") {
@@ -466,6 +629,12 @@ func parseOp(line string) (op, error) {
 		n[i] = v
 	}
 	o.key, o.value = n[0], n[1]
+	if o.kind == opExtend || o.kind == opFromIter {
+		if n[1] > 255 {
+			return o, fmt.Errorf("%s takes at most 255 entries, not %d", f[0], n[1])
+		}
+		o.count, o.value = n[1], n[2]
+	}
 	if isCursorOp {
 		if n[0] >= maxCursors {
 			return o, fmt.Errorf("no cursor c%d: handles are c0..c%d", n[0], maxCursors-1)
@@ -519,7 +688,11 @@ type checker struct {
 	// cursors[c] is nil when handle c names no iterator or its iterator has ended: ops on it
 	// are no-ops, as in sim.
 	cursors [maxCursors]*cursor
-	op      int
+	// second is the program's second map, made by clone or from-iter, and secondRef its
+	// reference (it has no iterators, so a plain map): both nil until then, and clone-insert
+	// and clone-remove are no-ops, as in sim.
+	second, secondRef map[uint64]uint64
+	op                int
 }
 
 func newChecker() *checker {
@@ -588,6 +761,105 @@ func (c *checker) apply(o op) *violation {
 		}
 	case opCursorDrop:
 		c.cursors[o.cursor] = nil
+	default:
+		return c.applyAPI(o)
+	}
+	return nil
+}
+
+// value is the reference's value of k (0 when absent) and whether k is present.
+func (c *checker) value(k uint64) (uint64, bool) {
+	if e := c.entries[k]; e != nil {
+		return e.value, true
+	}
+	return 0, false
+}
+
+// reference is the reference's entries as a plain map.
+func (c *checker) reference() map[uint64]uint64 {
+	want := make(map[uint64]uint64, len(c.entries))
+	for k, e := range c.entries {
+		want[k] = e.value
+	}
+	return want
+}
+
+// applyAPI applies the ops of Rust's map API that are not plain ops, as near as a Go map allows.
+func (c *checker) applyAPI(o op) *violation {
+	switch o.kind {
+	case opGetMut:
+		fv, fok := mapGetMut(c.m, o.key, o.value)
+		ev, eok := c.value(o.key)
+		if eok {
+			c.insert(o.key, o.value)
+		}
+		return compare(fmt.Sprintf("m[%d] before the get-mut write", o.key), ev, eok, fv, fok)
+	case opContains:
+		_, eok := c.value(o.key)
+		if fok := mapContains(c.m, o.key); fok != eok {
+			return &violation{ruleResult, fmt.Sprintf("key %d is present: %v", o.key, eok),
+				fmt.Sprintf("key %d was present: %v", o.key, fok)}
+		}
+	case opIndex:
+		fv, fok := mapIndex(c.m, o.key)
+		ev, eok := c.value(o.key)
+		if fv != ev || fok != eok {
+			index := func(v uint64, present bool) string {
+				if present {
+					return fmt.Sprintf("m[%d] == %d, present", o.key, v)
+				}
+				return fmt.Sprintf("m[%d] == %d, absent", o.key, v)
+			}
+			return &violation{ruleIndex, index(ev, eok), index(fv, fok)}
+		}
+	case opIter:
+		if v := compareEntries("ranging over m", entrySort(mapIter(c.m)), sorted(c.reference())); v != nil {
+			v.rule = ruleIter
+			return v
+		}
+	case opClone:
+		c.second = mapClone(c.m)
+		c.secondRef = c.reference()
+	case opCloneInsert:
+		if c.secondRef != nil {
+			fv, fok := mapInsert(c.second, o.key, o.value)
+			ev, eok := c.secondRef[o.key]
+			c.secondRef[o.key] = o.value
+			return compare(fmt.Sprintf("second[%d] before the assignment", o.key), ev, eok, fv, fok)
+		}
+	case opCloneRemove:
+		if c.secondRef != nil {
+			fv, fok := mapRemove(c.second, o.key)
+			ev, eok := c.secondRef[o.key]
+			delete(c.secondRef, o.key)
+			return compare(fmt.Sprintf("second[%d] before the delete", o.key), ev, eok, fv, fok)
+		}
+	case opEq:
+		want := c.reference()
+		if !mapEqual(c.m, want) {
+			return &violation{ruleEq, "m equals a map of the reference's entries",
+				"mapEqual(m, a map of the reference's entries) was false"}
+		}
+		if c.secondRef != nil {
+			ev := sameEntries(sorted(want), sorted(c.secondRef))
+			if fv := mapEqual(c.m, c.second); fv != ev {
+				return &violation{ruleEq, fmt.Sprintf("mapEqual(m, second) is %v", ev),
+					fmt.Sprintf("mapEqual(m, second) was %v", fv)}
+			}
+		}
+	case opExtend:
+		es := opEntries(o.key, o.count, o.value)
+		mapExtend(c.m, es)
+		for _, e := range es {
+			c.insert(e.k, e.v)
+		}
+	case opFromIter:
+		es := opEntries(o.key, o.count, o.value)
+		c.second = mapFromIter(es)
+		c.secondRef = map[uint64]uint64{}
+		for _, e := range es {
+			c.secondRef[e.k] = e.v
+		}
 	}
 	return nil
 }
@@ -701,13 +973,54 @@ func (c *checker) onEnd(h int) *violation {
 
 type entry struct{ k, v uint64 }
 
+// sorted is the entries of a map in key order.
 func sorted(m map[uint64]uint64) []entry {
 	var es []entry
 	for k, v := range m {
 		es = append(es, entry{k, v})
 	}
-	sort.Slice(es, func(i, j int) bool { return es[i].k < es[j].k })
+	return entrySort(es)
+}
+
+// entrySort sorts entries in key order (and a repeated key by value, so that repeats sit
+// together).
+func entrySort(es []entry) []entry {
+	sort.Slice(es, func(i, j int) bool {
+		return es[i].k < es[j].k || es[i].k == es[j].k && es[i].v < es[j].v
+	})
 	return es
+}
+
+func sameEntries(a, b []entry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// compareEntries judges what ranging over a map found against the entries wanted, both in key
+// order: the first difference, under the contents rule.
+func compareEntries(what string, found, want []entry) *violation {
+	for i := 0; i < len(want) || i < len(found); i++ {
+		if i < len(want) && i < len(found) && want[i] == found[i] {
+			continue
+		}
+		at := func(es []entry) string {
+			if i < len(es) {
+				return fmt.Sprintf("(%d, %d)", es[i].k, es[i].v)
+			}
+			return "nothing"
+		}
+		return &violation{ruleContents,
+			fmt.Sprintf("%s gives %d entries; in key order, entry %d is %s", what, len(want), i, at(want)),
+			fmt.Sprintf("%s gave %d entries; in key order, entry %d is %s", what, len(found), i, at(found))}
+	}
+	return nil
 }
 
 // run applies every op, then drains every live iterator and compares the contents; it returns
@@ -722,6 +1035,10 @@ func (c *checker) run(ops []op) (int, *violation) {
 			return i, &violation{ruleLen, fmt.Sprintf("len(m) == %d", len(c.entries)),
 				fmt.Sprintf("len(m) == %d", len(c.m))}
 		}
+		if c.secondRef != nil && len(c.second) != len(c.secondRef) {
+			return i, &violation{ruleLen, fmt.Sprintf("len(second) == %d", len(c.secondRef)),
+				fmt.Sprintf("len(second) == %d", len(c.second))}
+		}
 	}
 	c.op = len(ops)
 	for h := range c.cursors {
@@ -731,31 +1048,19 @@ func (c *checker) run(ops []op) (int, *violation) {
 			}
 		}
 	}
-	found := sorted(c.m)
-	expected := make(map[uint64]uint64, len(c.entries))
-	for k, e := range c.entries {
-		expected[k] = e.value
+	if v := compareEntries("ranging over m", sorted(c.m), sorted(c.reference())); v != nil {
+		return c.op, v
 	}
-	want := sorted(expected)
-	for i := 0; i < len(want) || i < len(found); i++ {
-		if i < len(want) && i < len(found) && want[i] == found[i] {
-			continue
+	if c.secondRef != nil {
+		if v := compareEntries("ranging over the second map", sorted(c.second), sorted(c.secondRef)); v != nil {
+			return c.op, v
 		}
-		at := func(es []entry) string {
-			if i < len(es) {
-				return fmt.Sprintf("(%d, %d)", es[i].k, es[i].v)
-			}
-			return "nothing"
-		}
-		return c.op, &violation{ruleContents,
-			fmt.Sprintf("%d entries; in key order, entry %d is %s", len(want), i, at(want)),
-			fmt.Sprintf("%d entries; in key order, entry %d is %s", len(found), i, at(found))}
 	}
 	return 0, nil
 }
 
 func report(run, at int, ops []op, v *violation) {
-	where := "the end of the program (draining every live iterator, then ranging over m)"
+	where := "the end of the program (draining every live iterator, then ranging over m and the second map)"
 	if at < len(ops) {
 		where = fmt.Sprintf("op %d `%s`", at, ops[at].text)
 	}
