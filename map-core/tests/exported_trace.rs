@@ -2,7 +2,8 @@
 //!
 //! It runs the trace's ops on map-core's `GoMap` through its public API and checks every result,
 //! every cursor step (by the rules of semantics.md section 2, not by pinned yields) and the
-//! structural audit, then drains every live cursor and compares the whole contents.
+//! structural audit (of the second map too, once `clone` or `from-iter` made one), then drains
+//! every live cursor and compares the whole contents of both maps.
 //!
 //! The trace's header:
 //!
@@ -23,6 +24,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
+use std::panic::{self, AssertUnwindSafe};
 
 use map_core::{Cursor, GoMap};
 
@@ -38,6 +40,13 @@ const AUDIT_EVERY: u32 = 1;
 const MAX_FORCED_BUCKETS: usize = 4096;
 /// Hashes by sim's `SimHasher`, computed by sim at export: the reproduced hasher must agree.
 const SIM_HASHES: [(u64, u64); 4] = [
+    (0, 0xe220a8397b1dcdaf),
+    (1, 0x910a2dec89025cc1),
+    (2, 0x975835de1c9756ce),
+    (3, 0x1d0b14e4db018fed),
+];
+/// Hashes by `SimHasher::default()`, which `FromIterator` builds maps with in sim.
+const SIM_DEFAULT_HASHES: [(u64, u64); 4] = [
     (0, 0xe220a8397b1dcdaf),
     (1, 0x910a2dec89025cc1),
     (2, 0x975835de1c9756ce),
@@ -117,9 +126,16 @@ cursor-step c1 1000
 fn clean_cursors_across_two_growths() {
     for (key, hash) in SIM_HASHES {
         assert_eq!(
-            TraceHasher.hash_one(key),
+            TRACE_HASHER.hash_one(key),
             hash,
             "the hasher differs from sim's"
+        );
+    }
+    for (key, hash) in SIM_DEFAULT_HASHES {
+        assert_eq!(
+            TraceHasher::default().hash_one(key),
+            hash,
+            "the default hasher differs from sim's"
         );
     }
     let ops: Vec<(Op, &str)> = OPS.lines().map(|line| (parse_op(line), line)).collect();
@@ -137,16 +153,27 @@ fn shape(raw: u64) -> u64 {
 /// How many cursor handles (`c0`..`c3`) a trace can name.
 const MAX_CURSORS: usize = 4;
 
-/// sim's `SimHasher` for this trace's mode and seed, reproduced on its own so that map-core
-/// needs nothing of sim: the map sees the same hashes, so colliding traces collide the same way.
-#[derive(Clone, Copy, Debug)]
-struct TraceHasher;
+/// sim's `SimHasher`, reproduced on its own so that map-core needs nothing of sim: the map sees
+/// the same hashes, so colliding traces collide the same way. [`TRACE_HASHER`] is the trace's
+/// mode and seed; `TraceHasher::default()` is sim's default, the `seeded` hash with seed 0,
+/// which `FromIterator` builds maps with.
+#[derive(Clone, Copy, Debug, Default)]
+struct TraceHasher {
+    /// Whether this is the trace's hasher (`shape`) rather than the default.
+    traced: bool,
+}
+
+/// The trace's hasher, the map's.
+const TRACE_HASHER: TraceHasher = TraceHasher { traced: true };
 
 impl BuildHasher for TraceHasher {
     type Hasher = TraceHash;
 
     fn build_hasher(&self) -> TraceHash {
-        TraceHash { raw: 0 }
+        TraceHash {
+            raw: 0,
+            traced: self.traced,
+        }
     }
 }
 
@@ -154,6 +181,7 @@ impl BuildHasher for TraceHasher {
 /// the key itself.
 struct TraceHash {
     raw: u64,
+    traced: bool,
 }
 
 impl Hasher for TraceHash {
@@ -170,7 +198,11 @@ impl Hasher for TraceHash {
     }
 
     fn finish(&self) -> u64 {
-        shape(self.raw)
+        if self.traced {
+            shape(self.raw)
+        } else {
+            mix(self.raw)
+        }
     }
 }
 
@@ -196,6 +228,25 @@ enum Op {
     ForceSameSizeGrow,
     EvacuateStep,
     Audit,
+    GetMut(u64, u64),
+    ContainsKey(u64),
+    Index(u64),
+    Iter,
+    Clone,
+    CloneInsert(u64, u64),
+    CloneRemove(u64),
+    Eq,
+    Extend(u64, u64, u64),
+    FromIter(u64, u64, u64),
+}
+
+/// The entries of `extend K N V` and `from-iter K N V`, as sim's `Op::entries`: `N` entries over
+/// `ceil(N / 2)` keys from `K` on, values `V, V + 1, ...`; the last value given for a key stays.
+fn entries(key: u64, count: u64, value: u64) -> Vec<(u64, u64)> {
+    let keys = count.div_ceil(2).max(1);
+    (0..count)
+        .map(|i| (key.wrapping_add(i % keys), value.wrapping_add(i)))
+        .collect()
 }
 
 fn parse_op(line: &str) -> Op {
@@ -229,6 +280,16 @@ fn parse_op(line: &str) -> Op {
         "force-same-size-grow" => Op::ForceSameSizeGrow,
         "evacuate-step" => Op::EvacuateStep,
         "audit" => Op::Audit,
+        "get-mut" => Op::GetMut(number(1), number(2)),
+        "contains" => Op::ContainsKey(number(1)),
+        "index" => Op::Index(number(1)),
+        "iter" => Op::Iter,
+        "clone" => Op::Clone,
+        "clone-insert" => Op::CloneInsert(number(1), number(2)),
+        "clone-remove" => Op::CloneRemove(number(1)),
+        "eq" => Op::Eq,
+        "extend" => Op::Extend(number(1), number(2), number(3)),
+        "from-iter" => Op::FromIter(number(1), number(2), number(3)),
         other => panic!("unknown op `{other}`"),
     }
 }
@@ -257,10 +318,19 @@ struct Watched {
     budget: u64,
 }
 
+/// The program's second map, made by `clone` or `from-iter`, with its reference: it has no
+/// cursors, so its reference is a plain map.
+struct Second {
+    map: GoMap<u64, u64, TraceHasher>,
+    entries: HashMap<u64, u64>,
+}
+
 /// The map under test, driven in lockstep with a reference that judges by sim's rules.
 struct Run {
     map: GoMap<u64, u64, TraceHasher>,
     entries: HashMap<u64, Incarnation>,
+    /// `None` until a `clone` or `from-iter`: `clone-insert` and `clone-remove` are no-ops.
+    second: Option<Second>,
     /// How each key's last incarnation ended: the op, and whether a clear ended it.
     ends: HashMap<u64, (usize, bool)>,
     /// `None` when the handle names no cursor or its cursor has ended: ops on it are no-ops.
@@ -276,8 +346,9 @@ fn show(value: Option<u64>) -> String {
 impl Run {
     fn new() -> Self {
         Run {
-            map: GoMap::with_capacity_hasher_and_seed(CAPACITY, TraceHasher, MAP_SEED),
+            map: GoMap::with_capacity_hasher_and_seed(CAPACITY, TRACE_HASHER, MAP_SEED),
             entries: HashMap::new(),
+            second: None,
             ends: HashMap::new(),
             cursors: [None, None, None, None],
             op: 0,
@@ -372,10 +443,135 @@ impl Run {
                 }
             }
             Op::Audit => Ok(()),
+            _ => self.apply_api(op),
         }
     }
 
-    /// The checks after every op: `len()`, and the audit every `AUDIT_EVERY` ops.
+    /// The ops of the Rust map API beyond the plain ops.
+    fn apply_api(&mut self, op: Op) -> Result<(), String> {
+        match op {
+            Op::GetMut(key, value) => {
+                let found = self
+                    .map
+                    .get_mut(&key)
+                    .map(|slot| std::mem::replace(slot, value));
+                // A write through `get_mut` updates a present key and does nothing otherwise.
+                let expected = self.value(key);
+                if expected.is_some() {
+                    self.insert(key, value);
+                }
+                compare(&format!("get_mut({key}) = {value}"), expected, found)
+            }
+            Op::ContainsKey(key) => {
+                let found = self.map.contains_key(&key);
+                let expected = self.entries.contains_key(&key);
+                compare_as(&format!("contains_key({key})"), expected, found)
+            }
+            Op::Index(key) => {
+                let map = &self.map;
+                // `None`: it panicked (the default hook prints the panic; the test captures it).
+                let found = panic::catch_unwind(AssertUnwindSafe(|| map[&key])).ok();
+                let expected = self.value(key);
+                if expected == found {
+                    return Ok(());
+                }
+                let show = |value: Option<u64>, panics: &str| match value {
+                    Some(v) => format!("map[&{key}] == {v}"),
+                    None => format!("map[&{key}] {panics}"),
+                };
+                Err(format!(
+                    "wrong result\n  expected: {}\n  found:    {}",
+                    show(expected, "panics: the key is absent"),
+                    show(found, "panicked")
+                ))
+            }
+            Op::Iter => {
+                let found = self.map.iter().map(|(&k, &v)| (k, v)).collect();
+                check_entries("iter()", found, self.model_entries())
+            }
+            Op::Clone => {
+                let entries = self.model_entries().into_iter().collect();
+                self.second = Some(Second {
+                    map: self.map.clone(),
+                    entries,
+                });
+                Ok(())
+            }
+            Op::CloneInsert(key, value) => match &mut self.second {
+                Some(second) => {
+                    let found = second.map.insert(key, value);
+                    let expected = second.entries.insert(key, value);
+                    compare(
+                        &format!("the second map's insert({key}, {value})"),
+                        expected,
+                        found,
+                    )
+                }
+                None => Ok(()),
+            },
+            Op::CloneRemove(key) => match &mut self.second {
+                Some(second) => {
+                    let found = second.map.remove(&key);
+                    let expected = second.entries.remove(&key);
+                    compare(&format!("the second map's remove({key})"), expected, found)
+                }
+                None => Ok(()),
+            },
+            Op::Eq => {
+                let entries = self.model_entries();
+                let mut built = GoMap::with_hasher_and_seed(*self.map.hasher(), 0);
+                for &(k, v) in &entries {
+                    built.insert(k, v);
+                }
+                compare_as(
+                    "map == a map built from its entries",
+                    true,
+                    self.map == built,
+                )?;
+                if let Some(second) = &self.second {
+                    let mut second_entries: Vec<(u64, u64)> =
+                        second.entries.iter().map(|(&k, &v)| (k, v)).collect();
+                    second_entries.sort_unstable();
+                    let expected = second_entries == entries;
+                    compare_as("map == the second map", expected, self.map == second.map)?;
+                }
+                Ok(())
+            }
+            Op::Extend(key, count, value) => {
+                let entries = entries(key, count, value);
+                self.map.extend(entries.iter().copied());
+                for (k, v) in entries {
+                    self.insert(k, v);
+                }
+                Ok(())
+            }
+            Op::FromIter(key, count, value) => {
+                let entries = entries(key, count, value);
+                self.second = Some(Second {
+                    map: entries.iter().copied().collect(),
+                    entries: entries.into_iter().collect(),
+                });
+                Ok(())
+            }
+            _ => unreachable!("apply handles every op that is not of the API"),
+        }
+    }
+
+    /// The reference's value for `key`.
+    fn value(&self, key: u64) -> Option<u64> {
+        self.entries.get(&key).map(|e| e.value)
+    }
+
+    /// The reference's entries, in key order.
+    fn model_entries(&self) -> Vec<(u64, u64)> {
+        let mut entries: Vec<(u64, u64)> =
+            self.entries.iter().map(|(&k, e)| (k, e.value)).collect();
+        entries.sort_unstable();
+        entries
+    }
+
+    /// The checks after every op: `len()` (of the second map too), and the audit every
+    /// `AUDIT_EVERY` ops.
     fn after_op(&mut self, audit_now: bool) -> Result<(), String> {
         if self.map.len() != self.entries.len() {
             return Err(format!(
@@ -384,6 +580,16 @@ impl Run {
                 self.map.len()
             ));
         }
+        if let Some(second) = &self.second {
+            if second.map.len() != second.entries.len() {
+                return Err(format!(
+                    "wrong len\n  expected: the second map's len() == {}\n  found:    the \
+                     second map's len() == {}",
+                    second.entries.len(),
+                    second.map.len()
+                ));
+            }
+        }
         self.since_audit += 1;
         if audit_now || self.since_audit >= AUDIT_EVERY {
             self.audit()?;
@@ -391,11 +597,22 @@ impl Run {
         Ok(())
     }
 
+    /// Audits the map and the second map.
     fn audit(&mut self) -> Result<(), String> {
         self.since_audit = 0;
-        self.map.check_invariants().map_err(|e| {
+        let broken = |e| {
             format!("broken invariant\n  expected: check_invariants() == Ok(())\n  found:    {e}")
-        })
+        };
+        self.map
+            .check_invariants()
+            .map_err(|e| broken(e.to_string()))?;
+        match &self.second {
+            Some(second) => second
+                .map
+                .check_invariants()
+                .map_err(|e| broken(format!("the second map: {e}"))),
+            None => Ok(()),
+        }
     }
 
     fn insert(&mut self, key: u64, value: u64) -> Option<u64> {
@@ -520,7 +737,8 @@ impl Run {
         ))
     }
 
-    /// The end of the program: drain every live cursor, audit, compare the whole contents.
+    /// The end of the program: drain every live cursor, audit, compare the whole contents (of
+    /// the second map too).
     fn end(&mut self) -> Result<(), String> {
         for c in 0..MAX_CURSORS {
             while self.cursors[c].is_some() {
@@ -528,33 +746,57 @@ impl Run {
             }
         }
         self.audit()?;
-        let mut found: Vec<(u64, u64)> = self.map.iter().map(|(&k, &v)| (k, v)).collect();
-        found.sort_unstable();
-        let mut expected: Vec<(u64, u64)> =
-            self.entries.iter().map(|(&k, e)| (k, e.value)).collect();
-        expected.sort_unstable();
-        if found == expected {
-            return Ok(());
+        let found = self.map.iter().map(|(&k, &v)| (k, v)).collect();
+        check_entries("iter()", found, self.model_entries())?;
+        if let Some(second) = &self.second {
+            let found = second.map.iter().map(|(&k, &v)| (k, v)).collect();
+            let mut expected: Vec<(u64, u64)> =
+                second.entries.iter().map(|(&k, &v)| (k, v)).collect();
+            expected.sort_unstable();
+            check_entries("the second map's iter()", found, expected)?;
         }
-        let first = expected
-            .iter()
-            .zip(&found)
-            .position(|(e, f)| e != f)
-            .unwrap_or(expected.len().min(found.len()));
-        let at = |entries: &[(u64, u64)]| {
-            entries
-                .get(first)
-                .map_or_else(|| "nothing".to_string(), |(k, v)| format!("({k}, {v})"))
-        };
-        Err(format!(
-            "wrong contents\n  expected: iter() yields {} entries; in key order, entry {first} \
-             is {}\n  found:    iter() yielded {} entries; in key order, entry {first} is {}",
-            expected.len(),
-            at(&expected),
-            found.len(),
-            at(&found)
-        ))
+        Ok(())
     }
+}
+
+/// `what` yielded `found`: exactly the `expected` entries (in key order), each once.
+fn check_entries(
+    what: &str,
+    mut found: Vec<(u64, u64)>,
+    expected: Vec<(u64, u64)>,
+) -> Result<(), String> {
+    found.sort_unstable();
+    if found == expected {
+        return Ok(());
+    }
+    let first = expected
+        .iter()
+        .zip(&found)
+        .position(|(e, f)| e != f)
+        .unwrap_or(expected.len().min(found.len()));
+    let at = |entries: &[(u64, u64)]| {
+        entries
+            .get(first)
+            .map_or_else(|| "nothing".to_string(), |(k, v)| format!("({k}, {v})"))
+    };
+    Err(format!(
+        "wrong contents\n  expected: {what} yields {} entries; in key order, entry {first} is \
+         {}\n  found:    {what} yielded {} entries; in key order, entry {first} is {}",
+        expected.len(),
+        at(&expected),
+        found.len(),
+        at(&found)
+    ))
+}
+
+/// Compares an answer that is not an `Option<u64>`.
+fn compare_as(what: &str, expected: bool, found: bool) -> Result<(), String> {
+    if expected == found {
+        return Ok(());
+    }
+    Err(format!(
+        "wrong result\n  expected: {what} is {expected}\n  found:    {what} was {found}"
+    ))
 }
 
 fn compare(what: &str, expected: Option<u64>, found: Option<u64>) -> Result<(), String> {

@@ -34,6 +34,25 @@ const GO_SKIPPED: [OpKind; 4] = [
     OpKind::Audit,
 ];
 
+/// The ops of Rust's map API that a Go map can only approximate, with what the program checks
+/// instead, for the header of a program that uses them.
+const GO_APPROXIMATED: [(OpKind, &str); 2] = [
+    (
+        OpKind::Index,
+        "Rust's map[&k] panics when k is absent; Go's m[k]\n\
+         // cannot: it is the zero value. The value is checked when k is present; absence is\n\
+         // checked as a comma-ok lookup that reports k absent (and m[k] the zero value), not as\n\
+         // a panic.",
+    ),
+    (
+        OpKind::Eq,
+        "Go has no == on maps. This checks the Go map's contents\n\
+         // entry by entry (mapEqual: the same length, every key with the same value), not an\n\
+         // equality operator: m must equal a map of the reference's entries, and m must equal\n\
+         // the second map exactly when the two references hold the same entries.",
+    ),
+];
+
 /// The keys whose hashes the Rust test checks against sim's.
 const HASH_PROBES: [u64; 4] = [0, 1, 2, 3];
 
@@ -48,7 +67,17 @@ const HASH_PROBES: [u64; 4] = [0, 1, 2, 3];
 /// failing run (the op, the rule, expected and found) and how many runs failed, and exits 1 if
 /// any did, 0 if none, 2 on bad usage. `force-grow`, `force-same-size-grow`, `evacuate-step` and
 /// `audit` have no Go equivalent: they stay in the table as no-ops (so op numbers match sim's)
-/// and the file's header counts them. The trace's map seed and hasher cannot be given to Go's
+/// and the file's header counts them.
+///
+/// The ops of Rust's map API run on the Go map as near as Go allows, with the executor's
+/// semantics: `contains` is a comma-ok lookup; `get-mut` assigns only when the key is present;
+/// `index` is `m[k]`, checked for the value when the key is present and, since Go's `m[k]` never
+/// panics, as a comma-ok lookup that reports it absent otherwise; `iter` is a `range` loop now;
+/// `clone` copies the map into a second map, which `clone-insert` and `clone-remove` change, and
+/// `from-iter` builds the second map from the entries in order; `extend` assigns the entries in
+/// order; `eq` compares entry by entry, for Go has no `==` on maps. The second map's `len` is
+/// checked after every op and its contents at the end. The header notes `index` and `eq` when
+/// the trace uses them. The trace's map seed and hasher cannot be given to Go's
 /// runtime and are not reproduced; nor is its fault, a deliberate bug of map-core's.
 pub fn to_go(program: &Program) -> String {
     let c = &program.config;
@@ -90,6 +119,12 @@ pub fn to_go(program: &Program) -> String {
             skipped.join(", ")
         );
     }
+    for (kind, note) in GO_APPROXIMATED {
+        let n = program.ops.iter().filter(|op| op.kind() == kind).count();
+        if n > 0 {
+            let _ = writeln!(out, "// {} ({n} in the table): {note}", kind.name());
+        }
+    }
     out.push('\n');
     out.push_str(GO_PRELUDE);
     let _ = writeln!(
@@ -116,8 +151,14 @@ pub fn to_go(program: &Program) -> String {
 /// against hashes sim computed at export), runs every op (growth controls included, through
 /// map-core's public `force_grow`, `force_same_size_grow` and `evacuate_step`), audits every
 /// `audit-every` ops, and checks every result and every cursor yield by the model's rules, then
-/// drains every live cursor, audits and compares the contents. It injects no fault: faults are
-/// sim's. Its output is rustfmt-clean and clippy-clean as generated.
+/// drains every live cursor, audits and compares the contents. The ops of the Rust map API run
+/// as the executor runs them: `get-mut` writes through `get_mut`, `contains` is `contains_key`,
+/// `index` is `map[&k]` under `catch_unwind` (a panic is the answer for an absent key), `iter` a
+/// full `iter()`, `eq` is `==` with a map built from the reference's entries and with the second
+/// map, `extend` is `Extend`; `clone` and `from-iter` (`FromIterator`, with the reproduced
+/// hasher's `Default`, sim's `SimHasher::default()`) make the second map, whose `len` is checked
+/// after every op, audited with the map and whose contents are compared at the end. It injects
+/// no fault: faults are sim's. Its output is rustfmt-clean and clippy-clean as generated.
 pub fn to_rust(program: &Program, test_name: &str) -> String {
     let c = &program.config;
     let mut out = String::new();
@@ -169,6 +210,20 @@ pub fn to_rust(program: &Program, test_name: &str) -> String {
     );
     for key in HASH_PROBES {
         let _ = writeln!(out, "    ({key}, {:#018x}),", hasher.hash_one(key));
+    }
+    out.push_str("];\n");
+    let _ = writeln!(
+        out,
+        "/// Hashes by `SimHasher::default()`, which `FromIterator` builds maps with in sim.\n\
+         const SIM_DEFAULT_HASHES: [(u64, u64); {}] = [",
+        HASH_PROBES.len()
+    );
+    for key in HASH_PROBES {
+        let _ = writeln!(
+            out,
+            "    ({key}, {:#018x}),",
+            SimHasher::default().hash_one(key)
+        );
     }
     out.push_str("];\n");
     out.push_str(
@@ -237,7 +292,9 @@ const GO_HEADER: &str = "\
 // made it present to the delete or clear that made it absent), at most one yield (rule 1), never
 // an absent key (rules 2, 7), the current value (rule 3), every entry present since the
 // iterator's creation before it ends (rule 4); entries inserted after its creation are optional
-// (rule 5). At the end it drains every live iterator and compares the whole contents.
+// (rule 5). At the end it drains every live iterator and compares the whole contents. The ops
+// of Rust's map API run as near as a Go map allows (the driver functions map*): clone and
+// from-iter make a second map, whose len is checked after every op and contents at the end.
 //
 // Go draws a new hash seed and iteration start for every map, so it runs the ops -runs times
 // (default 100), each on a new map, and prints the first failing run and how many failed.
@@ -254,13 +311,15 @@ const RUST_HEADER: &str = "\
 //!
 //! It runs the trace's ops on map-core's `GoMap` through its public API and checks every result,
 //! every cursor step (by the rules of semantics.md section 2, not by pinned yields) and the
-//! structural audit, then drains every live cursor and compares the whole contents.
+//! structural audit (of the second map too, once `clone` or `from-iter` made one), then drains
+//! every live cursor and compares the whole contents of both maps.
 ";
 
 const RUST_IMPORTS: &str = "\
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
+use std::panic::{self, AssertUnwindSafe};
 
 use map_core::{Cursor, GoMap};
 
@@ -271,9 +330,16 @@ const RUST_TEST: &str = r#"
 fn TEST_NAME() {
     for (key, hash) in SIM_HASHES {
         assert_eq!(
-            TraceHasher.hash_one(key),
+            TRACE_HASHER.hash_one(key),
             hash,
             "the hasher differs from sim's"
+        );
+    }
+    for (key, hash) in SIM_DEFAULT_HASHES {
+        assert_eq!(
+            TraceHasher::default().hash_one(key),
+            hash,
+            "the default hasher differs from sim's"
         );
     }
     let ops: Vec<(Op, &str)> = OPS.lines().map(|line| (parse_op(line), line)).collect();
@@ -328,6 +394,97 @@ func mapClear(m map[uint64]uint64) {
 	}
 }
 
+// mapGetMut is get-mut, Rust's `*get_mut(k) = v` when k is present. Go has no reference into a
+// map: it is a comma-ok read and, only when the key is present, an assignment. The answer
+// checked is the value it replaced.
+func mapGetMut(m map[uint64]uint64, k, v uint64) (uint64, bool) {
+	prev, ok := m[k]
+	if ok {
+		m[k] = v
+	}
+	return prev, ok
+}
+
+// mapContains is contains, Rust's contains_key: a comma-ok lookup.
+func mapContains(m map[uint64]uint64, k uint64) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// mapIndex is index, Rust's map[&k], which panics when k is absent. Go's index expression m[k]
+// never panics: for an absent key it is the zero value. So it answers m[k] and, apart, whether a
+// comma-ok lookup finds k: the value is checked when k is present, and absence as a comma-ok
+// lookup that reports absent (with m[k] the zero value), not as a panic.
+func mapIndex(m map[uint64]uint64, k uint64) (v uint64, present bool) {
+	v = m[k]
+	_, present = m[k]
+	return v, present
+}
+
+// mapIter is iter, a full iter() in Rust: one range loop over m, now.
+func mapIter(m map[uint64]uint64) []entry {
+	var es []entry
+	for k, v := range m {
+		es = append(es, entry{k, v})
+	}
+	return es
+}
+
+// mapClone is clone: a new map with every entry of m, copied by a range loop.
+func mapClone(m map[uint64]uint64) map[uint64]uint64 {
+	c := make(map[uint64]uint64, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// mapEqual is eq. Go has no == on maps (they compare only with nil), so this compares their
+// contents: the same length, and every key of a present in b with the same value. It checks
+// the maps' contents, not an equality operator of Go's.
+func mapEqual(a, b map[uint64]uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if bv, ok := b[k]; !ok || bv != v {
+			return false
+		}
+	}
+	return true
+}
+
+// mapExtend is extend: the entries assigned in order, so the last value given for a key stays.
+func mapExtend(m map[uint64]uint64, es []entry) {
+	for _, e := range es {
+		m[e.k] = e.v
+	}
+}
+
+// mapFromIter is from-iter, Rust's FromIterator: a new map, the entries assigned in order.
+func mapFromIter(es []entry) map[uint64]uint64 {
+	c := make(map[uint64]uint64)
+	for _, e := range es {
+		c[e.k] = e.v
+	}
+	return c
+}
+
+// opEntries are the entries of extend K N V and from-iter K N V, as sim's Op::entries: N
+// entries over ceil(N/2) keys from K on, so that most keys come twice, with values V, V+1, ...
+// (wrapping, as uint64 does); the last value given for a key is the one that must stay.
+func opEntries(k, n, v uint64) []entry {
+	keys := (n + 1) / 2
+	if keys == 0 {
+		keys = 1
+	}
+	es := make([]entry, 0, n)
+	for i := uint64(0); i < n; i++ {
+		es = append(es, entry{k + i%keys, v + i})
+	}
+	return es
+}
+
 // mapNext is one step of an iterator: the next entry, or ok == false at its end. The
 // reflect.MapIter drives the runtime's own iterator (mapiterinit at the first Next, then
 // mapiternext), so it sees the map exactly as a range loop would, one entry per step.
@@ -342,7 +499,10 @@ func mapNext(it *reflect.MapIter) (k, v uint64, ok bool) {
 const (
 	ruleResult   = "result: an op answers as the reference map does"
 	ruleLen      = "len: len(m) equals the reference map's"
-	ruleContents = "contents: ranging over m at the end gives exactly the reference map's entries"
+	ruleContents = "contents: ranging over m (and the second map) at the end gives exactly the reference's entries"
+	ruleIter     = "iter: ranging over m gives exactly the reference map's entries, each once"
+	ruleIndex    = "index: m[k] is k's value when k is present; when it is absent (where Rust's map[&k] panics) a comma-ok lookup reports it absent and m[k] is the zero value"
+	ruleEq       = "eq: m holds the same entries as another map exactly when their references do"
 	rule1        = "rule 1: an iterator yields each incarnation of a key at most once"
 	rule2        = "rule 2: an iterator never yields a key that is absent"
 	rule3        = "rule 3: an iterator yields a key with its current value"
@@ -361,6 +521,16 @@ const (
 	opCursorNew
 	opCursorStep
 	opCursorDrop
+	opGetMut
+	opContains
+	opIndex
+	opIter
+	opClone
+	opCloneInsert
+	opCloneRemove
+	opEq
+	opExtend
+	opFromIter
 	// opSkipped is force-grow, force-same-size-grow, evacuate-step and audit: they drive
 	// map-core's internals, Go's map has no equivalent, so they do nothing here.
 	opSkipped
@@ -373,7 +543,9 @@ type op struct {
 	value  uint64
 	cursor int
 	steps  int
-	text   string
+	// count is the number of entries of extend and from-iter.
+	count uint64
+	text  string
 }
 
 func parseOps(text string) ([]op, error) {
@@ -413,6 +585,26 @@ func parseOp(line string) (op, error) {
 		o.kind, operands = opCursorStep, 2
 	case "cursor-drop":
 		o.kind, operands = opCursorDrop, 1
+	case "get-mut":
+		o.kind, operands = opGetMut, 2
+	case "contains":
+		o.kind, operands = opContains, 1
+	case "index":
+		o.kind, operands = opIndex, 1
+	case "iter":
+		o.kind = opIter
+	case "clone":
+		o.kind = opClone
+	case "clone-insert":
+		o.kind, operands = opCloneInsert, 2
+	case "clone-remove":
+		o.kind, operands = opCloneRemove, 1
+	case "eq":
+		o.kind = opEq
+	case "extend":
+		o.kind, operands = opExtend, 3
+	case "from-iter":
+		o.kind, operands = opFromIter, 3
 	case "force-grow", "force-same-size-grow", "evacuate-step", "audit":
 		o.kind = opSkipped
 	default:
@@ -422,7 +614,7 @@ func parseOp(line string) (op, error) {
 		return o, fmt.Errorf("%s takes %d operands", f[0], operands)
 	}
 	isCursorOp := o.kind == opCursorNew || o.kind == opCursorStep || o.kind == opCursorDrop
-	var n [2]uint64
+	var n [3]uint64
 	for i, s := range f[1:] {
 		if isCursorOp && i == 0 {
 			if !strings.HasPrefix(s, "c") {
@@ -437,6 +629,12 @@ func parseOp(line string) (op, error) {
 		n[i] = v
 	}
 	o.key, o.value = n[0], n[1]
+	if o.kind == opExtend || o.kind == opFromIter {
+		if n[1] > 255 {
+			return o, fmt.Errorf("%s takes at most 255 entries, not %d", f[0], n[1])
+		}
+		o.count, o.value = n[1], n[2]
+	}
 	if isCursorOp {
 		if n[0] >= maxCursors {
 			return o, fmt.Errorf("no cursor c%d: handles are c0..c%d", n[0], maxCursors-1)
@@ -490,7 +688,11 @@ type checker struct {
 	// cursors[c] is nil when handle c names no iterator or its iterator has ended: ops on it
 	// are no-ops, as in sim.
 	cursors [maxCursors]*cursor
-	op      int
+	// second is the program's second map, made by clone or from-iter, and secondRef its
+	// reference (it has no iterators, so a plain map): both nil until then, and clone-insert
+	// and clone-remove are no-ops, as in sim.
+	second, secondRef map[uint64]uint64
+	op                int
 }
 
 func newChecker() *checker {
@@ -559,6 +761,105 @@ func (c *checker) apply(o op) *violation {
 		}
 	case opCursorDrop:
 		c.cursors[o.cursor] = nil
+	default:
+		return c.applyAPI(o)
+	}
+	return nil
+}
+
+// value is the reference's value of k (0 when absent) and whether k is present.
+func (c *checker) value(k uint64) (uint64, bool) {
+	if e := c.entries[k]; e != nil {
+		return e.value, true
+	}
+	return 0, false
+}
+
+// reference is the reference's entries as a plain map.
+func (c *checker) reference() map[uint64]uint64 {
+	want := make(map[uint64]uint64, len(c.entries))
+	for k, e := range c.entries {
+		want[k] = e.value
+	}
+	return want
+}
+
+// applyAPI applies the ops of Rust's map API that are not plain ops, as near as a Go map allows.
+func (c *checker) applyAPI(o op) *violation {
+	switch o.kind {
+	case opGetMut:
+		fv, fok := mapGetMut(c.m, o.key, o.value)
+		ev, eok := c.value(o.key)
+		if eok {
+			c.insert(o.key, o.value)
+		}
+		return compare(fmt.Sprintf("m[%d] before the get-mut write", o.key), ev, eok, fv, fok)
+	case opContains:
+		_, eok := c.value(o.key)
+		if fok := mapContains(c.m, o.key); fok != eok {
+			return &violation{ruleResult, fmt.Sprintf("key %d is present: %v", o.key, eok),
+				fmt.Sprintf("key %d was present: %v", o.key, fok)}
+		}
+	case opIndex:
+		fv, fok := mapIndex(c.m, o.key)
+		ev, eok := c.value(o.key)
+		if fv != ev || fok != eok {
+			index := func(v uint64, present bool) string {
+				if present {
+					return fmt.Sprintf("m[%d] == %d, present", o.key, v)
+				}
+				return fmt.Sprintf("m[%d] == %d, absent", o.key, v)
+			}
+			return &violation{ruleIndex, index(ev, eok), index(fv, fok)}
+		}
+	case opIter:
+		if v := compareEntries("ranging over m", entrySort(mapIter(c.m)), sorted(c.reference())); v != nil {
+			v.rule = ruleIter
+			return v
+		}
+	case opClone:
+		c.second = mapClone(c.m)
+		c.secondRef = c.reference()
+	case opCloneInsert:
+		if c.secondRef != nil {
+			fv, fok := mapInsert(c.second, o.key, o.value)
+			ev, eok := c.secondRef[o.key]
+			c.secondRef[o.key] = o.value
+			return compare(fmt.Sprintf("second[%d] before the assignment", o.key), ev, eok, fv, fok)
+		}
+	case opCloneRemove:
+		if c.secondRef != nil {
+			fv, fok := mapRemove(c.second, o.key)
+			ev, eok := c.secondRef[o.key]
+			delete(c.secondRef, o.key)
+			return compare(fmt.Sprintf("second[%d] before the delete", o.key), ev, eok, fv, fok)
+		}
+	case opEq:
+		want := c.reference()
+		if !mapEqual(c.m, want) {
+			return &violation{ruleEq, "m equals a map of the reference's entries",
+				"mapEqual(m, a map of the reference's entries) was false"}
+		}
+		if c.secondRef != nil {
+			ev := sameEntries(sorted(want), sorted(c.secondRef))
+			if fv := mapEqual(c.m, c.second); fv != ev {
+				return &violation{ruleEq, fmt.Sprintf("mapEqual(m, second) is %v", ev),
+					fmt.Sprintf("mapEqual(m, second) was %v", fv)}
+			}
+		}
+	case opExtend:
+		es := opEntries(o.key, o.count, o.value)
+		mapExtend(c.m, es)
+		for _, e := range es {
+			c.insert(e.k, e.v)
+		}
+	case opFromIter:
+		es := opEntries(o.key, o.count, o.value)
+		c.second = mapFromIter(es)
+		c.secondRef = map[uint64]uint64{}
+		for _, e := range es {
+			c.secondRef[e.k] = e.v
+		}
 	}
 	return nil
 }
@@ -672,13 +973,54 @@ func (c *checker) onEnd(h int) *violation {
 
 type entry struct{ k, v uint64 }
 
+// sorted is the entries of a map in key order.
 func sorted(m map[uint64]uint64) []entry {
 	var es []entry
 	for k, v := range m {
 		es = append(es, entry{k, v})
 	}
-	sort.Slice(es, func(i, j int) bool { return es[i].k < es[j].k })
+	return entrySort(es)
+}
+
+// entrySort sorts entries in key order (and a repeated key by value, so that repeats sit
+// together).
+func entrySort(es []entry) []entry {
+	sort.Slice(es, func(i, j int) bool {
+		return es[i].k < es[j].k || es[i].k == es[j].k && es[i].v < es[j].v
+	})
 	return es
+}
+
+func sameEntries(a, b []entry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// compareEntries judges what ranging over a map found against the entries wanted, both in key
+// order: the first difference, under the contents rule.
+func compareEntries(what string, found, want []entry) *violation {
+	for i := 0; i < len(want) || i < len(found); i++ {
+		if i < len(want) && i < len(found) && want[i] == found[i] {
+			continue
+		}
+		at := func(es []entry) string {
+			if i < len(es) {
+				return fmt.Sprintf("(%d, %d)", es[i].k, es[i].v)
+			}
+			return "nothing"
+		}
+		return &violation{ruleContents,
+			fmt.Sprintf("%s gives %d entries; in key order, entry %d is %s", what, len(want), i, at(want)),
+			fmt.Sprintf("%s gave %d entries; in key order, entry %d is %s", what, len(found), i, at(found))}
+	}
+	return nil
 }
 
 // run applies every op, then drains every live iterator and compares the contents; it returns
@@ -693,6 +1035,10 @@ func (c *checker) run(ops []op) (int, *violation) {
 			return i, &violation{ruleLen, fmt.Sprintf("len(m) == %d", len(c.entries)),
 				fmt.Sprintf("len(m) == %d", len(c.m))}
 		}
+		if c.secondRef != nil && len(c.second) != len(c.secondRef) {
+			return i, &violation{ruleLen, fmt.Sprintf("len(second) == %d", len(c.secondRef)),
+				fmt.Sprintf("len(second) == %d", len(c.second))}
+		}
 	}
 	c.op = len(ops)
 	for h := range c.cursors {
@@ -702,31 +1048,19 @@ func (c *checker) run(ops []op) (int, *violation) {
 			}
 		}
 	}
-	found := sorted(c.m)
-	expected := make(map[uint64]uint64, len(c.entries))
-	for k, e := range c.entries {
-		expected[k] = e.value
+	if v := compareEntries("ranging over m", sorted(c.m), sorted(c.reference())); v != nil {
+		return c.op, v
 	}
-	want := sorted(expected)
-	for i := 0; i < len(want) || i < len(found); i++ {
-		if i < len(want) && i < len(found) && want[i] == found[i] {
-			continue
+	if c.secondRef != nil {
+		if v := compareEntries("ranging over the second map", sorted(c.second), sorted(c.secondRef)); v != nil {
+			return c.op, v
 		}
-		at := func(es []entry) string {
-			if i < len(es) {
-				return fmt.Sprintf("(%d, %d)", es[i].k, es[i].v)
-			}
-			return "nothing"
-		}
-		return c.op, &violation{ruleContents,
-			fmt.Sprintf("%d entries; in key order, entry %d is %s", len(want), i, at(want)),
-			fmt.Sprintf("%d entries; in key order, entry %d is %s", len(found), i, at(found))}
 	}
 	return 0, nil
 }
 
 func report(run, at int, ops []op, v *violation) {
-	where := "the end of the program (draining every live iterator, then ranging over m)"
+	where := "the end of the program (draining every live iterator, then ranging over m and the second map)"
 	if at < len(ops) {
 		where = fmt.Sprintf("op %d `%s`", at, ops[at].text)
 	}
@@ -771,16 +1105,27 @@ func main() {
 const RUST_HELPERS: &str = r#"/// How many cursor handles (`c0`..`c3`) a trace can name.
 const MAX_CURSORS: usize = 4;
 
-/// sim's `SimHasher` for this trace's mode and seed, reproduced on its own so that map-core
-/// needs nothing of sim: the map sees the same hashes, so colliding traces collide the same way.
-#[derive(Clone, Copy, Debug)]
-struct TraceHasher;
+/// sim's `SimHasher`, reproduced on its own so that map-core needs nothing of sim: the map sees
+/// the same hashes, so colliding traces collide the same way. [`TRACE_HASHER`] is the trace's
+/// mode and seed; `TraceHasher::default()` is sim's default, the `seeded` hash with seed 0,
+/// which `FromIterator` builds maps with.
+#[derive(Clone, Copy, Debug, Default)]
+struct TraceHasher {
+    /// Whether this is the trace's hasher (`shape`) rather than the default.
+    traced: bool,
+}
+
+/// The trace's hasher, the map's.
+const TRACE_HASHER: TraceHasher = TraceHasher { traced: true };
 
 impl BuildHasher for TraceHasher {
     type Hasher = TraceHash;
 
     fn build_hasher(&self) -> TraceHash {
-        TraceHash { raw: 0 }
+        TraceHash {
+            raw: 0,
+            traced: self.traced,
+        }
     }
 }
 
@@ -788,6 +1133,7 @@ impl BuildHasher for TraceHasher {
 /// the key itself.
 struct TraceHash {
     raw: u64,
+    traced: bool,
 }
 
 impl Hasher for TraceHash {
@@ -804,7 +1150,11 @@ impl Hasher for TraceHash {
     }
 
     fn finish(&self) -> u64 {
-        shape(self.raw)
+        if self.traced {
+            shape(self.raw)
+        } else {
+            mix(self.raw)
+        }
     }
 }
 
@@ -830,6 +1180,25 @@ enum Op {
     ForceSameSizeGrow,
     EvacuateStep,
     Audit,
+    GetMut(u64, u64),
+    ContainsKey(u64),
+    Index(u64),
+    Iter,
+    Clone,
+    CloneInsert(u64, u64),
+    CloneRemove(u64),
+    Eq,
+    Extend(u64, u64, u64),
+    FromIter(u64, u64, u64),
+}
+
+/// The entries of `extend K N V` and `from-iter K N V`, as sim's `Op::entries`: `N` entries over
+/// `ceil(N / 2)` keys from `K` on, values `V, V + 1, ...`; the last value given for a key stays.
+fn entries(key: u64, count: u64, value: u64) -> Vec<(u64, u64)> {
+    let keys = count.div_ceil(2).max(1);
+    (0..count)
+        .map(|i| (key.wrapping_add(i % keys), value.wrapping_add(i)))
+        .collect()
 }
 
 fn parse_op(line: &str) -> Op {
@@ -863,6 +1232,16 @@ fn parse_op(line: &str) -> Op {
         "force-same-size-grow" => Op::ForceSameSizeGrow,
         "evacuate-step" => Op::EvacuateStep,
         "audit" => Op::Audit,
+        "get-mut" => Op::GetMut(number(1), number(2)),
+        "contains" => Op::ContainsKey(number(1)),
+        "index" => Op::Index(number(1)),
+        "iter" => Op::Iter,
+        "clone" => Op::Clone,
+        "clone-insert" => Op::CloneInsert(number(1), number(2)),
+        "clone-remove" => Op::CloneRemove(number(1)),
+        "eq" => Op::Eq,
+        "extend" => Op::Extend(number(1), number(2), number(3)),
+        "from-iter" => Op::FromIter(number(1), number(2), number(3)),
         other => panic!("unknown op `{other}`"),
     }
 }
@@ -891,10 +1270,19 @@ struct Watched {
     budget: u64,
 }
 
+/// The program's second map, made by `clone` or `from-iter`, with its reference: it has no
+/// cursors, so its reference is a plain map.
+struct Second {
+    map: GoMap<u64, u64, TraceHasher>,
+    entries: HashMap<u64, u64>,
+}
+
 /// The map under test, driven in lockstep with a reference that judges by sim's rules.
 struct Run {
     map: GoMap<u64, u64, TraceHasher>,
     entries: HashMap<u64, Incarnation>,
+    /// `None` until a `clone` or `from-iter`: `clone-insert` and `clone-remove` are no-ops.
+    second: Option<Second>,
     /// How each key's last incarnation ended: the op, and whether a clear ended it.
     ends: HashMap<u64, (usize, bool)>,
     /// `None` when the handle names no cursor or its cursor has ended: ops on it are no-ops.
@@ -910,8 +1298,9 @@ fn show(value: Option<u64>) -> String {
 impl Run {
     fn new() -> Self {
         Run {
-            map: GoMap::with_capacity_hasher_and_seed(CAPACITY, TraceHasher, MAP_SEED),
+            map: GoMap::with_capacity_hasher_and_seed(CAPACITY, TRACE_HASHER, MAP_SEED),
             entries: HashMap::new(),
+            second: None,
             ends: HashMap::new(),
             cursors: [None, None, None, None],
             op: 0,
@@ -1006,10 +1395,135 @@ impl Run {
                 }
             }
             Op::Audit => Ok(()),
+            _ => self.apply_api(op),
         }
     }
 
-    /// The checks after every op: `len()`, and the audit every `AUDIT_EVERY` ops.
+    /// The ops of the Rust map API beyond the plain ops.
+    fn apply_api(&mut self, op: Op) -> Result<(), String> {
+        match op {
+            Op::GetMut(key, value) => {
+                let found = self
+                    .map
+                    .get_mut(&key)
+                    .map(|slot| std::mem::replace(slot, value));
+                // A write through `get_mut` updates a present key and does nothing otherwise.
+                let expected = self.value(key);
+                if expected.is_some() {
+                    self.insert(key, value);
+                }
+                compare(&format!("get_mut({key}) = {value}"), expected, found)
+            }
+            Op::ContainsKey(key) => {
+                let found = self.map.contains_key(&key);
+                let expected = self.entries.contains_key(&key);
+                compare_as(&format!("contains_key({key})"), expected, found)
+            }
+            Op::Index(key) => {
+                let map = &self.map;
+                // `None`: it panicked (the default hook prints the panic; the test captures it).
+                let found = panic::catch_unwind(AssertUnwindSafe(|| map[&key])).ok();
+                let expected = self.value(key);
+                if expected == found {
+                    return Ok(());
+                }
+                let show = |value: Option<u64>, panics: &str| match value {
+                    Some(v) => format!("map[&{key}] == {v}"),
+                    None => format!("map[&{key}] {panics}"),
+                };
+                Err(format!(
+                    "wrong result\n  expected: {}\n  found:    {}",
+                    show(expected, "panics: the key is absent"),
+                    show(found, "panicked")
+                ))
+            }
+            Op::Iter => {
+                let found = self.map.iter().map(|(&k, &v)| (k, v)).collect();
+                check_entries("iter()", found, self.model_entries())
+            }
+            Op::Clone => {
+                let entries = self.model_entries().into_iter().collect();
+                self.second = Some(Second {
+                    map: self.map.clone(),
+                    entries,
+                });
+                Ok(())
+            }
+            Op::CloneInsert(key, value) => match &mut self.second {
+                Some(second) => {
+                    let found = second.map.insert(key, value);
+                    let expected = second.entries.insert(key, value);
+                    compare(
+                        &format!("the second map's insert({key}, {value})"),
+                        expected,
+                        found,
+                    )
+                }
+                None => Ok(()),
+            },
+            Op::CloneRemove(key) => match &mut self.second {
+                Some(second) => {
+                    let found = second.map.remove(&key);
+                    let expected = second.entries.remove(&key);
+                    compare(&format!("the second map's remove({key})"), expected, found)
+                }
+                None => Ok(()),
+            },
+            Op::Eq => {
+                let entries = self.model_entries();
+                let mut built = GoMap::with_hasher_and_seed(*self.map.hasher(), 0);
+                for &(k, v) in &entries {
+                    built.insert(k, v);
+                }
+                compare_as(
+                    "map == a map built from its entries",
+                    true,
+                    self.map == built,
+                )?;
+                if let Some(second) = &self.second {
+                    let mut second_entries: Vec<(u64, u64)> =
+                        second.entries.iter().map(|(&k, &v)| (k, v)).collect();
+                    second_entries.sort_unstable();
+                    let expected = second_entries == entries;
+                    compare_as("map == the second map", expected, self.map == second.map)?;
+                }
+                Ok(())
+            }
+            Op::Extend(key, count, value) => {
+                let entries = entries(key, count, value);
+                self.map.extend(entries.iter().copied());
+                for (k, v) in entries {
+                    self.insert(k, v);
+                }
+                Ok(())
+            }
+            Op::FromIter(key, count, value) => {
+                let entries = entries(key, count, value);
+                self.second = Some(Second {
+                    map: entries.iter().copied().collect(),
+                    entries: entries.into_iter().collect(),
+                });
+                Ok(())
+            }
+            _ => unreachable!("apply handles every op that is not of the API"),
+        }
+    }
+
+    /// The reference's value for `key`.
+    fn value(&self, key: u64) -> Option<u64> {
+        self.entries.get(&key).map(|e| e.value)
+    }
+
+    /// The reference's entries, in key order.
+    fn model_entries(&self) -> Vec<(u64, u64)> {
+        let mut entries: Vec<(u64, u64)> =
+            self.entries.iter().map(|(&k, e)| (k, e.value)).collect();
+        entries.sort_unstable();
+        entries
+    }
+
+    /// The checks after every op: `len()` (of the second map too), and the audit every
+    /// `AUDIT_EVERY` ops.
     fn after_op(&mut self, audit_now: bool) -> Result<(), String> {
         if self.map.len() != self.entries.len() {
             return Err(format!(
@@ -1018,6 +1532,16 @@ impl Run {
                 self.map.len()
             ));
         }
+        if let Some(second) = &self.second {
+            if second.map.len() != second.entries.len() {
+                return Err(format!(
+                    "wrong len\n  expected: the second map's len() == {}\n  found:    the \
+                     second map's len() == {}",
+                    second.entries.len(),
+                    second.map.len()
+                ));
+            }
+        }
         self.since_audit += 1;
         if audit_now || self.since_audit >= AUDIT_EVERY {
             self.audit()?;
@@ -1025,11 +1549,22 @@ impl Run {
         Ok(())
     }
 
+    /// Audits the map and the second map.
     fn audit(&mut self) -> Result<(), String> {
         self.since_audit = 0;
-        self.map.check_invariants().map_err(|e| {
+        let broken = |e| {
             format!("broken invariant\n  expected: check_invariants() == Ok(())\n  found:    {e}")
-        })
+        };
+        self.map
+            .check_invariants()
+            .map_err(|e| broken(e.to_string()))?;
+        match &self.second {
+            Some(second) => second
+                .map
+                .check_invariants()
+                .map_err(|e| broken(format!("the second map: {e}"))),
+            None => Ok(()),
+        }
     }
 
     fn insert(&mut self, key: u64, value: u64) -> Option<u64> {
@@ -1154,7 +1689,8 @@ impl Run {
         ))
     }
 
-    /// The end of the program: drain every live cursor, audit, compare the whole contents.
+    /// The end of the program: drain every live cursor, audit, compare the whole contents (of
+    /// the second map too).
     fn end(&mut self) -> Result<(), String> {
         for c in 0..MAX_CURSORS {
             while self.cursors[c].is_some() {
@@ -1162,33 +1698,57 @@ impl Run {
             }
         }
         self.audit()?;
-        let mut found: Vec<(u64, u64)> = self.map.iter().map(|(&k, &v)| (k, v)).collect();
-        found.sort_unstable();
-        let mut expected: Vec<(u64, u64)> =
-            self.entries.iter().map(|(&k, e)| (k, e.value)).collect();
-        expected.sort_unstable();
-        if found == expected {
-            return Ok(());
+        let found = self.map.iter().map(|(&k, &v)| (k, v)).collect();
+        check_entries("iter()", found, self.model_entries())?;
+        if let Some(second) = &self.second {
+            let found = second.map.iter().map(|(&k, &v)| (k, v)).collect();
+            let mut expected: Vec<(u64, u64)> =
+                second.entries.iter().map(|(&k, &v)| (k, v)).collect();
+            expected.sort_unstable();
+            check_entries("the second map's iter()", found, expected)?;
         }
-        let first = expected
-            .iter()
-            .zip(&found)
-            .position(|(e, f)| e != f)
-            .unwrap_or(expected.len().min(found.len()));
-        let at = |entries: &[(u64, u64)]| {
-            entries
-                .get(first)
-                .map_or_else(|| "nothing".to_string(), |(k, v)| format!("({k}, {v})"))
-        };
-        Err(format!(
-            "wrong contents\n  expected: iter() yields {} entries; in key order, entry {first} \
-             is {}\n  found:    iter() yielded {} entries; in key order, entry {first} is {}",
-            expected.len(),
-            at(&expected),
-            found.len(),
-            at(&found)
-        ))
+        Ok(())
     }
+}
+
+/// `what` yielded `found`: exactly the `expected` entries (in key order), each once.
+fn check_entries(
+    what: &str,
+    mut found: Vec<(u64, u64)>,
+    expected: Vec<(u64, u64)>,
+) -> Result<(), String> {
+    found.sort_unstable();
+    if found == expected {
+        return Ok(());
+    }
+    let first = expected
+        .iter()
+        .zip(&found)
+        .position(|(e, f)| e != f)
+        .unwrap_or(expected.len().min(found.len()));
+    let at = |entries: &[(u64, u64)]| {
+        entries
+            .get(first)
+            .map_or_else(|| "nothing".to_string(), |(k, v)| format!("({k}, {v})"))
+    };
+    Err(format!(
+        "wrong contents\n  expected: {what} yields {} entries; in key order, entry {first} is \
+         {}\n  found:    {what} yielded {} entries; in key order, entry {first} is {}",
+        expected.len(),
+        at(&expected),
+        found.len(),
+        at(&found)
+    ))
+}
+
+/// Compares an answer that is not an `Option<u64>`.
+fn compare_as(what: &str, expected: bool, found: bool) -> Result<(), String> {
+    if expected == found {
+        return Ok(());
+    }
+    Err(format!(
+        "wrong result\n  expected: {what} is {expected}\n  found:    {what} was {found}"
+    ))
 }
 
 fn compare(what: &str, expected: Option<u64>, found: Option<u64>) -> Result<(), String> {

@@ -23,9 +23,10 @@ pub struct Args {
     /// The trace.
     file: PathBuf,
     /// `go`: a `main.go` that runs the ops on a Go map `-runs N` times and checks every answer
-    /// by sim's rules (force-grow, force-same-size-grow, evacuate-step and audit are skipped);
-    /// `rust`: a test for `map-core/tests/` with the trace's seed and hasher, checked the same
-    /// way.
+    /// by sim's rules (force-grow, force-same-size-grow, evacuate-step and audit are skipped;
+    /// the Rust-API ops run as near as a Go map allows: `index` cannot panic in Go and `eq`
+    /// compares contents, for Go has no `==` on maps); `rust`: a test for `map-core/tests/`
+    /// with the trace's seed and hasher, every op on map-core's public API, checked the same way.
     #[arg(long, value_enum)]
     lang: Lang,
     /// Where to write it: default FILE with its extension replaced by `.go` or `.rs`; `-` for
