@@ -403,9 +403,11 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
                 draw.ops.push(Op::Get { key });
             }
             OpKind::Clear => {
-                draw.state.keys.clear();
-                draw.state.growth_left = 0;
-                draw.ops.push(Op::Clear);
+                if handles > 0 && !draw.state.keys.is_empty() && draw.rng.gen_bool(0.5) {
+                    draw.clear_during_iteration();
+                } else {
+                    draw.clear();
+                }
             }
             OpKind::CursorNew if handles > 0 => {
                 if !(draw.rng.gen_bool(p_growth_episode) && draw.natural_growth_under_cursors()) {
@@ -498,6 +500,35 @@ impl Draw<'_> {
         c
     }
 
+    fn clear(&mut self) {
+        self.state.keys.clear();
+        self.state.growth_left = 0;
+        self.ops.push(Op::Clear);
+    }
+
+    /// A clear under a cursor part-way through a non-empty map (Go #59411, #70189: iterators
+    /// that went on yielding after a clear), then keys inserted after it, which the cursor may
+    /// or may not yield (rule 5), and more steps of the cursor, sometimes to its end.
+    fn clear_during_iteration(&mut self) {
+        let live: Vec<usize> = (0..self.handles).filter(|&c| self.state.live[c]).collect();
+        let c = if !live.is_empty() && self.rng.gen_bool(0.5) {
+            pick(self.rng, &live)
+        } else {
+            let c = self.cursor_new();
+            let steps = self.rng.gen_range(1..=3);
+            self.step(c, steps);
+            c
+        };
+        self.clear();
+        for _ in 0..self.rng.gen_range(0..=4) {
+            let key = self.rng.gen_range(0..self.config.key_space);
+            self.insert(key);
+        }
+        let steps = self.rng.gen_range(1..=8);
+        self.step(c, steps);
+        self.drain_some(&[c]);
+    }
+
     fn step(&mut self, c: usize, steps: u16) {
         self.ops.push(Op::CursorStep {
             cursor: CursorId::ALL[c],
@@ -563,7 +594,7 @@ impl Draw<'_> {
             self.step(before, steps);
         }
         let mut cursors = vec![before];
-        let growths = if self.rng.gen_bool(0.3) { 2 } else { 1 };
+        let growths = if self.rng.gen_bool(0.5) { 2 } else { 1 };
         for growth in 0..growths {
             if growth > 0 {
                 let next = self.state.log_buckets.max(1);
@@ -619,7 +650,10 @@ impl Draw<'_> {
         if cursors.is_empty() {
             return;
         }
-        let rounds = (1usize << log_buckets.min(10)) / 2 + self.rng.gen_range(1..=4);
+        // About the growth's length, then a few rounds after it: a key evacuated and then
+        // removed or re-inserted before a cursor of the old array reaches it is the case the
+        // cursor's re-lookup exists for.
+        let rounds = (1usize << log_buckets.min(10)) / 2 + self.rng.gen_range(2..=8);
         for _ in 0..rounds {
             if self.remaining() == 0 {
                 break;
