@@ -3,7 +3,8 @@
 //! - With no fault, a fixed seed range of the simulator and a fixed proptest run (fixed RNG seed,
 //!   fixed case count) run clean, and the proptest run reaches every hard state of the map.
 //! - With map-core's `faults` feature, every `Fault` is found by proptest within a fixed number
-//!   of cases and by the simulator within a fixed seed budget.
+//!   of cases and by the simulator within a fixed seed budget, and the simulator catches each
+//!   fault in at least a fixed number of a fixed range of seeds (its detection rate).
 //!
 //! Every budget is fixed and every draw seeded, so these tests are deterministic: a fault that
 //! stops being found fails them every time, never once in a while.
@@ -81,6 +82,7 @@ mod faults {
 
     use map_core::Fault;
     use proptest::test_runner::{TestError, TestRunner};
+    use sim::detection::detection_rates;
     use sim::exec;
     use sim::runner::{run_campaign, Campaign, Problem, SeedSet};
     use sim::trace;
@@ -136,6 +138,55 @@ mod faults {
         assert!(
             missed.is_empty(),
             "not found by proptest in {PROPTEST_BUDGET} cases: {missed:?}"
+        );
+    }
+
+    /// Seeds the detection rates are computed over: the first 200, a few seconds in debug.
+    const RATE_SEEDS: std::ops::Range<u64> = 0..200;
+
+    /// The least number of seeds of [`RATE_SEEDS`] whose program must catch each fault: about 70%
+    /// of what the generator achieved when this was written (in brackets), so that a generator
+    /// change that blinds the harness to a class fails here, while ordinary changes to which
+    /// seeds draw what do not. `sim faults` prints the rates over 1,000 seeds (BENCHMARKS.md §3).
+    const RATE_FLOORS: [(Fault, u64); 10] = [
+        (Fault::SkipCheckBucket, 45),            // (64)
+        (Fault::StaleEvacuatedYield, 40),        // (59)
+        (Fault::ClearKeepsCursors, 45),          // (66)
+        (Fault::EvacuationDropsOverflow, 70),    // (101)
+        (Fault::NevacuateSkipsBucket, 110),      // (156)
+        (Fault::RemoveBadEmptyRest, 125),        // (176)
+        (Fault::RemoveSkipsCountDuringGrow, 95), // (134)
+        (Fault::SameSizeGrowSplits, 60),         // (85)
+        (Fault::CursorWrapEndsEarly, 120),       // (173)
+        (Fault::TophashNoMinOffset, 85),         // (120)
+    ];
+
+    #[test]
+    fn every_fault_is_caught_by_at_least_its_floor_of_a_fixed_seed_range() {
+        assert_eq!(
+            RATE_FLOORS.map(|(fault, _)| fault),
+            Fault::ALL,
+            "one floor per fault, in catalog order"
+        );
+        let table = detection_rates(&Fault::ALL, RATE_SEEDS, 2);
+        assert!(
+            table.unhealthy.is_empty(),
+            "seeds failing on the healthy map: {:?}",
+            table.unhealthy
+        );
+        let mut below = Vec::new();
+        for (rate, (fault, floor)) in table.rates.iter().zip(RATE_FLOORS) {
+            eprintln!(
+                "{fault:<32} caught by {:>3} of {} seeds (floor {floor})",
+                rate.caught, rate.seeds
+            );
+            if rate.caught < floor {
+                below.push(format!("{fault}: {} < {floor}", rate.caught));
+            }
+        }
+        assert!(
+            below.is_empty(),
+            "detection rates over seeds {RATE_SEEDS:?} below their floors: {below:?}"
         );
     }
 
