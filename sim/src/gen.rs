@@ -348,6 +348,9 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
     }
     let handles = usize::from(config.max_cursors).min(MAX_CURSORS);
     let weights = &config.weights;
+    // Episodes create and step cursors of their own: only for a target that has them (a target
+    // without cursors gets its cursor weights zeroed, not its `max_cursors`).
+    let episode_cursors = handles > 0 && weights.cursor_new > 0 && weights.cursor_step > 0;
     // A target without growth controls grows only naturally, and a natural growth under a live
     // cursor is rare unless it is aimed at: draw many growth episodes there. With growth
     // controls, an episode forces its growth (a failure then shrinks to a few ops: a natural
@@ -403,7 +406,7 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
                 draw.ops.push(Op::Get { key });
             }
             OpKind::Clear => {
-                if handles > 0 && !draw.state.keys.is_empty() && draw.rng.gen_bool(0.5) {
+                if episode_cursors && !draw.state.keys.is_empty() && draw.rng.gen_bool(0.5) {
                     draw.clear_during_iteration();
                 } else {
                     draw.clear();
@@ -438,7 +441,7 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
                 if 1u64 << state.log_buckets.min(63) <= (state.keys.len() as u64).max(8) {
                     let log_buckets = state.log_buckets;
                     draw.force_grow();
-                    if handles > 0 && draw.rng.gen_bool(0.3) {
+                    if episode_cursors && draw.rng.gen_bool(0.3) {
                         // A cursor born during the forced growth, living through it.
                         let mut cursors = Vec::new();
                         draw.live_through_growth(&mut cursors, log_buckets, 1.0);
@@ -691,7 +694,7 @@ impl Draw<'_> {
     /// The B to fill the map for, for a growth that lasts more than a mutation or two; `None` when
     /// no such B fits the key space and the ops left.
     fn growth_target(&mut self) -> Option<u32> {
-        if self.handles == 0 {
+        if self.handles == 0 || self.config.weights.cursor_step == 0 {
             return None;
         }
         // Growths from 1 or 2 old buckets end at the first or second mutation: aim at B >= 2.
@@ -868,6 +871,30 @@ mod tests {
             "only {growing} of {} programs grow under a live cursor",
             programs.len()
         );
+    }
+
+    #[test]
+    fn episodes_draw_no_op_kind_whose_weight_is_zero() {
+        for seed in 0..300 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut config = draw_config(&mut rng);
+            // As for a target without cursors, or without growth controls, in turn.
+            let zeroed: &[OpKind] = if seed % 2 == 0 {
+                &[OpKind::CursorNew, OpKind::CursorStep, OpKind::CursorDrop]
+            } else {
+                &[
+                    OpKind::ForceGrow,
+                    OpKind::ForceSameSizeGrow,
+                    OpKind::EvacuateStep,
+                ]
+            };
+            for &kind in zeroed {
+                config.weights.set(kind, 0);
+            }
+            for op in draw_ops(&config, &mut rng) {
+                assert!(!zeroed.contains(&op.kind()), "seed {seed}: {op:?}");
+            }
+        }
     }
 
     #[test]
