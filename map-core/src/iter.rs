@@ -209,7 +209,7 @@ where
     /// Collects into a map with `S::default()` and an OS-drawn iteration seed, like a Go map
     /// literal. Build with [`GoMap::with_hasher_and_seed`] and [`Extend`] to replay.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
-        Self::collect_entries(entries, None)
+        Self::collect_entries(entries, os_seed(), None)
     }
 }
 
@@ -218,23 +218,38 @@ where
     K: Hash + Eq + Clone,
     S: BuildHasher + Default,
 {
-    /// `FromIterator` with `fault` injected into the new map before it is filled, so that the
-    /// faults of collecting can be injected at all (the harness's only way in).
+    /// What `FromIterator` does, with the map's seed given instead of drawn from the OS, so that
+    /// a collected map's iteration order replays.
+    ///
+    /// ```
+    /// use map_core::GoMap;
+    /// let map: GoMap<u64, u64> = GoMap::from_iter_with_seed([(1, 10), (2, 20), (1, 11)], 7);
+    /// assert_eq!(map.get(&1), Some(&11));
+    /// ```
+    pub fn from_iter_with_seed<I: IntoIterator<Item = (K, V)>>(entries: I, seed: u64) -> Self {
+        Self::collect_entries(entries, seed, None)
+    }
+
+    /// [`GoMap::from_iter_with_seed`] with `fault` injected into the new map before it is
+    /// filled, so that the faults of collecting can be injected at all (the harness's only way
+    /// in).
     #[cfg(feature = "faults")]
     pub fn from_iter_with_fault<I: IntoIterator<Item = (K, V)>>(
         entries: I,
+        seed: u64,
         fault: crate::Fault,
     ) -> Self {
-        Self::collect_entries(entries, Some(fault))
+        Self::collect_entries(entries, seed, Some(fault))
     }
 
     fn collect_entries<I: IntoIterator<Item = (K, V)>>(
         entries: I,
+        seed: u64,
         #[cfg_attr(not(feature = "faults"), allow(unused_variables))] fault: Option<crate::Fault>,
     ) -> Self {
         let entries = entries.into_iter();
         let mut map =
-            GoMap::with_capacity_hasher_and_seed(entries.size_hint().0, S::default(), os_seed());
+            GoMap::with_capacity_hasher_and_seed(entries.size_hint().0, S::default(), seed);
         #[cfg(feature = "faults")]
         if let Some(fault) = fault {
             map.inject(fault);

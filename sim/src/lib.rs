@@ -11,6 +11,7 @@
 //! `RandomState`.
 
 pub mod coverage;
+pub mod detection;
 pub mod exec;
 pub mod export;
 pub mod failure;

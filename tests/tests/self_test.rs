@@ -3,7 +3,8 @@
 //! - With no fault, a fixed seed range of the simulator and a fixed proptest run (fixed RNG seed,
 //!   fixed case count) run clean, and the proptest run reaches every hard state of the map.
 //! - With map-core's `faults` feature, every `Fault` is found by proptest within a fixed number
-//!   of cases and by the simulator within a fixed seed budget.
+//!   of cases and by the simulator within a fixed seed budget, and the simulator catches each
+//!   fault in at least a fixed number of a fixed range of seeds (its detection rate).
 //!
 //! Every budget is fixed and every draw seeded, so these tests are deterministic: a fault that
 //! stops being found fails them every time, never once in a while.
@@ -83,6 +84,7 @@ mod faults {
 
     use map_core::Fault;
     use proptest::test_runner::{TestError, TestRunner};
+    use sim::detection::detection_rates;
     use sim::exec;
     use sim::runner::{run_campaign, Campaign, Problem, SeedSet};
     use sim::trace;
@@ -138,6 +140,63 @@ mod faults {
         assert!(
             missed.is_empty(),
             "not found by proptest in {PROPTEST_BUDGET} cases: {missed:?}"
+        );
+    }
+
+    /// Seeds the detection rates are computed over: the first 200, a few seconds in debug.
+    const RATE_SEEDS: std::ops::Range<u64> = 0..200;
+
+    /// The least number of seeds of [`RATE_SEEDS`] whose program must catch each fault: about 70%
+    /// of what the generator achieved when this was written (in brackets), so that a generator
+    /// change that blinds the harness to a class fails here, while ordinary changes to which
+    /// seeds draw what do not. `sim faults` prints the rates over 1,000 seeds (BENCHMARKS.md §3).
+    const RATE_FLOORS: [(Fault, u64); 18] = [
+        (Fault::SkipCheckBucket, 55),               // (79)
+        (Fault::StaleEvacuatedYield, 35),           // (50)
+        (Fault::ClearKeepsCursors, 46),             // (67)
+        (Fault::EvacuationDropsOverflow, 72),       // (104)
+        (Fault::NevacuateSkipsBucket, 109),         // (157)
+        (Fault::RemoveBadEmptyRest, 126),           // (181)
+        (Fault::RemoveSkipsCountDuringGrow, 91),    // (131)
+        (Fault::SameSizeGrowSplits, 61),            // (88)
+        (Fault::CursorWrapEndsEarly, 131),          // (188)
+        (Fault::TophashNoMinOffset, 86),            // (123)
+        (Fault::GetMutMissesOldArray, 23),          // (33)
+        (Fault::ContainsKeyStopsAtFirstBucket, 13), // (19)
+        (Fault::IndexSkipsKeyCompare, 16),          // (23)
+        (Fault::IterCountsCurrentArray, 46),        // (67)
+        (Fault::CloneDropsOldArray, 28),            // (41)
+        (Fault::EqIgnoresValues, 49),               // (70)
+        (Fault::ExtendKeepsFirst, 43),              // (62)
+        (Fault::FromIterKeepsFirst, 43),            // (62)
+    ];
+
+    #[test]
+    fn every_fault_is_caught_by_at_least_its_floor_of_a_fixed_seed_range() {
+        assert_eq!(
+            RATE_FLOORS.map(|(fault, _)| fault),
+            Fault::ALL,
+            "one floor per fault, in catalog order"
+        );
+        let table = detection_rates(&Fault::ALL, RATE_SEEDS, 2);
+        assert!(
+            table.unhealthy.is_empty(),
+            "seeds failing on the healthy map: {:?}",
+            table.unhealthy
+        );
+        let mut below = Vec::new();
+        for (rate, (fault, floor)) in table.rates.iter().zip(RATE_FLOORS) {
+            eprintln!(
+                "{fault:<32} caught by {:>3} of {} seeds (floor {floor})",
+                rate.caught, rate.seeds
+            );
+            if rate.caught < floor {
+                below.push(format!("{fault}: {} < {floor}", rate.caught));
+            }
+        }
+        assert!(
+            below.is_empty(),
+            "detection rates over seeds {RATE_SEEDS:?} below their floors: {below:?}"
         );
     }
 

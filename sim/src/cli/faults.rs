@@ -1,23 +1,40 @@
 //! `sim faults`: the fault-detection table. For every fault of map-core, the seeds and time the
-//! simulator needs to detect it, and the length of the shrunk program.
+//! simulator needs to detect it, the length of the shrunk program, and the share of a fixed seed
+//! range that catches it (the detection rate, [`sim::detection`]).
 
 use std::time::Instant;
 
 use map_core::Fault;
-use sim::{runner, shrink};
+use sim::{detection, runner, shrink};
 
+use super::args::{self, SeedRange};
 use super::{Outcome, UsageError, EXIT_CODES};
 
-/// For every map-core fault: seeds and time to detection, shrunk length (needs `faults`).
+/// The seeds the detection rates are computed over unless `--rate-seeds` says otherwise.
+const DEFAULT_RATE_SEEDS: SeedRange = SeedRange {
+    start: 0,
+    end: 1000,
+};
+
+/// For every map-core fault: seeds and time to detection, shrunk length, and the detection rate
+/// (the share of `--rate-seeds` whose program catches it) (needs `faults`).
 ///
-/// Seeds run in order from 0 on one thread. Exits 1 if some fault is not detected within the
-/// budget or does not shrink to at most 12 ops.
+/// The search for the first detection runs seeds in order from 0 on one thread; the rates run on
+/// `--jobs` threads and do not depend on it. The last line is the weakest fault's rate, the
+/// figure of merit of the generator. Exits 1 if some fault is not detected within the budget or
+/// does not shrink to at most 12 ops.
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXIT_CODES)]
 pub struct Args {
     /// Seeds to try per fault before calling it undetected.
     #[arg(long, default_value_t = 10_000)]
     budget: u64,
+    /// Seeds the detection rates are computed over, `A..B` (B exclusive). Default: 0..1000.
+    #[arg(long, value_parser = args::seed_range)]
+    rate_seeds: Option<SeedRange>,
+    /// Worker threads for the detection rates. Results do not depend on it.
+    #[arg(long, value_parser = args::jobs, default_value_t = 2)]
+    jobs: usize,
 }
 
 /// The goal for a shrunk failing program.
@@ -30,14 +47,24 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
                 .to_string(),
         ));
     }
+    let range = args.rate_seeds.unwrap_or(DEFAULT_RATE_SEEDS);
+    let started = Instant::now();
+    let table = detection::detection_rates(&Fault::ALL, range.start..range.end, args.jobs);
+    let rates_time = started.elapsed();
+    let rate_header = format!("rate {}..{}", range.start, range.end);
     println!(
-        "{:<32} {:>6} {:>10} {:<34} {:>9} {:>10}",
-        "fault", "seeds", "detect", "failure", "shrunk", "shrink"
+        "{:<32} {:>6} {:>10} {:<34} {:>9} {:>10} {:>16}",
+        "fault", "seeds", "detect", "failure", "shrunk", "shrink", rate_header
     );
     let mut all_good = true;
-    for fault in Fault::ALL {
+    for (fault, rate) in Fault::ALL.into_iter().zip(&table.rates) {
+        let rate_cell = format!("{:>5.1}% ({:>4})", 100.0 * rate.rate(), rate.caught);
         let Some(found) = runner::detect(Some(fault), args.budget) else {
-            println!("{:<32} not detected in {} seeds", fault.name(), args.budget);
+            println!(
+                "{:<32} not detected in {} seeds {rate_cell:>60}",
+                fault.name(),
+                args.budget
+            );
             all_good = false;
             continue;
         };
@@ -46,13 +73,36 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         let shrink_time = started.elapsed();
         all_good &= shrunk.after_len <= MAX_SHRUNK_LEN;
         println!(
-            "{:<32} {:>6} {:>8.3} s {:<34} {:>5} ops {:>8.3} s",
+            "{:<32} {:>6} {:>8.3} s {:<34} {:>5} ops {:>8.3} s {rate_cell:>16}",
             fault.name(),
             found.seeds_tried,
             found.elapsed.as_secs_f64(),
             found.failure.kind.describe(),
             shrunk.after_len,
             shrink_time.as_secs_f64()
+        );
+    }
+    if !table.unhealthy.is_empty() {
+        // Not detections: the healthy map fails them, so they are out of every rate.
+        println!(
+            "seeds failing without a fault (left out of the rates): {:?}",
+            table.unhealthy
+        );
+        all_good = false;
+    }
+    println!(
+        "rates over {} seeds in {:.1} s on {} threads",
+        table.rates.first().map_or(0, |r| r.seeds),
+        rates_time.as_secs_f64(),
+        args.jobs
+    );
+    if let Some(weakest) = table.weakest() {
+        println!(
+            "weakest detection rate: {:.1}% ({}, {} of {} seeds)",
+            100.0 * weakest.rate(),
+            weakest.fault,
+            weakest.caught,
+            weakest.seeds
         );
     }
     Ok(if all_good {

@@ -30,6 +30,8 @@ pub struct MapCoreTarget {
     cursors: [Option<Cursor<u64, u64>>; MAX_CURSORS],
     /// The program's second map, once a `clone` or `from-iter` made one.
     second: Option<SimMap>,
+    /// The seed of the maps `from-iter` collects: derived from the program's map seed.
+    collect_seed: u64,
     #[cfg(feature = "faults")]
     fault: Option<map_core::Fault>,
 }
@@ -41,6 +43,7 @@ impl MapCoreTarget {
             map: create_map(config),
             cursors: Default::default(),
             second: None,
+            collect_seed: config.map_seed ^ 0x636f_6c6c_6563_7421,
             #[cfg(feature = "faults")]
             fault: config.fault,
         }
@@ -192,12 +195,19 @@ impl Target for MapCoreTarget {
     }
 
     fn collect_to_second(&mut self, entries: &[(u64, u64)]) {
+        // `FromIterator` itself draws the new map's seed from the OS: collect as it does, with
+        // a seed from the program, so that the run replays.
+        let seed = self.collect_seed;
         #[cfg(feature = "faults")]
         if let Some(fault) = self.fault {
-            self.second = Some(SimMap::from_iter_with_fault(entries.iter().copied(), fault));
+            self.second = Some(SimMap::from_iter_with_fault(
+                entries.iter().copied(),
+                seed,
+                fault,
+            ));
             return;
         }
-        self.second = Some(entries.iter().copied().collect());
+        self.second = Some(SimMap::from_iter_with_seed(entries.iter().copied(), seed));
     }
 
     fn extend(&mut self, entries: &[(u64, u64)]) {

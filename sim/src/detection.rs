@@ -1,0 +1,172 @@
+//! Detection rates: for each fault of map-core, the share of seeds in a fixed range whose program
+//! catches it.
+//!
+//! Seeds-to-first-detection ([`crate::runner::detect`]) says little about a generator: one lucky
+//! seed hides a class that the other 999 programs never exercise. The rate over a fixed range is
+//! the measure of the harness, and the weakest fault's rate its figure of merit: a generator
+//! change that blinds it to a class shows there first.
+//!
+//! A seed catches a fault when its program fails with the fault injected and runs clean without
+//! it (a seed that fails on the healthy map is a bug of the map or the harness, not a detection,
+//! and is reported apart). The result depends only on the seeds and the faults: workers take
+//! seeds from a shared counter and only sums cross threads.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use map_core::Fault;
+
+use crate::exec;
+use crate::runner::program_for;
+
+/// How many seeds of a range caught one fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DetectionRate {
+    /// The fault injected.
+    pub fault: Fault,
+    /// Seeds whose program runs clean on the healthy map (the denominator).
+    pub seeds: u64,
+    /// Of those, the seeds whose program fails with the fault injected.
+    pub caught: u64,
+}
+
+impl DetectionRate {
+    /// `caught / seeds`, 0 for no seeds.
+    pub fn rate(&self) -> f64 {
+        if self.seeds == 0 {
+            0.0
+        } else {
+            self.caught as f64 / self.seeds as f64
+        }
+    }
+}
+
+/// The detection rates of several faults over one seed range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DetectionTable {
+    /// The seeds run.
+    pub seeds: Range<u64>,
+    /// Seeds whose program fails without any fault, in increasing order: left out of every rate.
+    pub unhealthy: Vec<u64>,
+    /// One entry per fault, in the order asked for.
+    pub rates: Vec<DetectionRate>,
+}
+
+impl DetectionTable {
+    /// The fault caught by the fewest seeds (the first such in the order asked for).
+    pub fn weakest(&self) -> Option<&DetectionRate> {
+        self.rates.iter().reduce(|weakest, rate| {
+            if rate.caught < weakest.caught {
+                rate
+            } else {
+                weakest
+            }
+        })
+    }
+}
+
+/// Runs every seed of `seeds` without a fault and with each of `faults`, on `jobs` threads.
+///
+/// # Panics
+/// If a fault is asked for and sim was built without the `faults` feature (as [`exec::run`]).
+pub fn detection_rates(faults: &[Fault], seeds: Range<u64>, jobs: usize) -> DetectionTable {
+    let next = AtomicU64::new(seeds.start);
+    let merged = Mutex::new((vec![0u64; faults.len()], Vec::new(), 0u64));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| {
+                let mut caught = vec![0u64; faults.len()];
+                let mut unhealthy = Vec::new();
+                let mut healthy = 0u64;
+                loop {
+                    let seed = next.fetch_add(1, Ordering::Relaxed);
+                    if seed >= seeds.end {
+                        break;
+                    }
+                    if exec::run(&program_for(seed, None)).is_err() {
+                        unhealthy.push(seed);
+                        continue;
+                    }
+                    healthy += 1;
+                    for (count, &fault) in caught.iter_mut().zip(faults) {
+                        *count += u64::from(exec::run(&program_for(seed, Some(fault))).is_err());
+                    }
+                }
+                let mut merged = merged
+                    .lock()
+                    .expect("no worker panics while holding the lock");
+                for (total, count) in merged.0.iter_mut().zip(caught) {
+                    *total += count;
+                }
+                merged.1.extend(unhealthy);
+                merged.2 += healthy;
+            });
+        }
+    });
+    let (caught, mut unhealthy, healthy) = merged.into_inner().expect("workers finished");
+    // Threads finish in any order: sort so the table does not depend on it.
+    unhealthy.sort_unstable();
+    DetectionTable {
+        seeds,
+        unhealthy,
+        rates: faults
+            .iter()
+            .zip(caught)
+            .map(|(&fault, caught)| DetectionRate {
+                fault,
+                seeds: healthy,
+                caught,
+            })
+            .collect(),
+    }
+}
+
+#[cfg(all(test, feature = "faults"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_do_not_depend_on_the_number_of_threads() {
+        let faults = [Fault::SkipCheckBucket, Fault::RemoveBadEmptyRest];
+        let one = detection_rates(&faults, 0..24, 1);
+        assert_eq!(one, detection_rates(&faults, 0..24, 3));
+        assert_eq!(one.seeds, 0..24);
+        assert!(one.unhealthy.is_empty(), "{:?}", one.unhealthy);
+        assert_eq!(one.rates[0].seeds, 24);
+    }
+
+    #[test]
+    fn a_rate_counts_the_seeds_whose_program_fails_with_the_fault() {
+        let fault = Fault::ClearKeepsCursors;
+        let table = detection_rates(&[fault], 0..16, 2);
+        let failing = (0..16)
+            .filter(|&seed| exec::run(&program_for(seed, Some(fault))).is_err())
+            .count() as u64;
+        assert_eq!(table.rates[0].caught, failing);
+        assert!(failing > 0);
+    }
+
+    #[test]
+    fn the_weakest_fault_is_the_one_caught_least() {
+        let rate = |fault, caught| DetectionRate {
+            fault,
+            seeds: 10,
+            caught,
+        };
+        let table = DetectionTable {
+            seeds: 0..10,
+            unhealthy: Vec::new(),
+            rates: vec![
+                rate(Fault::SkipCheckBucket, 5),
+                rate(Fault::ClearKeepsCursors, 2),
+                rate(Fault::CursorWrapEndsEarly, 2),
+            ],
+        };
+        assert_eq!(
+            table.weakest().map(|r| r.fault),
+            Some(Fault::ClearKeepsCursors)
+        );
+        assert_eq!(table.weakest().map(DetectionRate::rate), Some(0.2));
+    }
+}
