@@ -14,7 +14,10 @@
 //! `fill n base value` expands to `n + 1` inserts of consecutive keys from `base`, so that a short
 //! input reaches the sizes where growth happens. A program keeps only its first
 //! [`MAX_FORCED_GROWS`] `force-grow` ops: each doubles the bucket array whatever the map holds, and
-//! an audit after every op of a map grown a hundred times over costs seconds, not microseconds.
+//! an audit of a map grown a hundred times over costs milliseconds, not microseconds. A program
+//! has at most a few hundred ops (its target's limit; the rest of the input is not read) and is
+//! audited at an interval that makes at most a few dozen audits (see `Layout::audit_every`), so
+//! that every input runs in well under a millisecond, even with coverage instrumentation.
 //! Integers read past the end of the input are zero (arbitrary's rule), so a truncated op is
 //! still an op.
 
@@ -76,7 +79,8 @@ struct Layout {
     /// Bytes per key: keys are `0..256^key_bytes`.
     key_bytes: usize,
     max_capacity: u32,
-    audit_every: u32,
+    /// Audits a program gets at most before its end (see [`Layout::audit_every`]).
+    max_audits: u32,
     max_cursors: u8,
     /// Ops per program, at most: a bound on run time whatever the fills expand to.
     max_ops: usize,
@@ -89,28 +93,42 @@ impl Layout {
                 codes: &CORRUPTION_CODES,
                 key_bytes: 1,
                 max_capacity: 256,
-                audit_every: 1,
+                max_audits: 8,
                 max_cursors: 0,
-                max_ops: 1024,
+                max_ops: 128,
             },
             Target::DuplicateYield => Layout {
                 codes: &DUPLICATE_YIELD_CODES,
                 key_bytes: 1,
                 max_capacity: 256,
-                audit_every: 1,
+                max_audits: 8,
                 max_cursors: MAX_HANDLES,
-                max_ops: 1024,
+                max_ops: 128,
             },
             Target::Differential => Layout {
                 codes: &DIFFERENTIAL_CODES,
                 key_bytes: 2,
-                max_capacity: 4096,
+                // Room for twice the entries a program can insert: presized maps that never grow
+                // are covered, and no input spends its time allocating and auditing an array of
+                // a thousand empty buckets.
+                max_capacity: 512,
                 // The audit is the corruption target's job; here it would dominate the run time.
-                audit_every: 64,
+                max_audits: 4,
                 max_cursors: 0,
-                max_ops: 16384,
+                max_ops: 256,
             },
         }
+    }
+
+    /// The audit interval of a program of `ops` ops: every op while that makes at most
+    /// `max_audits` audits, then evenly spaced so that there are no more. An audit walks every
+    /// bucket, and the map holds up to as many entries as there were ops, so auditing after every
+    /// op of a long program costs the square of its length; this keeps the audits' total cost
+    /// bounded, while the short programs that find bugs are still audited after every op (and
+    /// every program at its end, by the executor).
+    fn audit_every(&self, ops: usize) -> u32 {
+        let ops = u32::try_from(ops).unwrap_or(u32::MAX);
+        ops.div_ceil(self.max_audits).max(1)
     }
 
     fn key_space(&self) -> u64 {
@@ -150,7 +168,8 @@ impl Layout {
             initial_capacity: capacity,
             key_space: self.key_space(),
             max_cursors: self.max_cursors,
-            audit_every: self.audit_every,
+            // Set from the program's length once its ops are known.
+            audit_every: 1,
             weights: self.weights(),
             len: 0,
             fault: None,
@@ -163,8 +182,10 @@ const MAX_HANDLES: u8 = CursorId::ALL.len() as u8;
 /// Bytes of the header: hasher, map seed, hasher seed, capacity.
 pub const HEADER_LEN: usize = 1 + 8 + 8 + 2;
 
-/// `force-grow` ops kept per program; later ones are dropped (decoded, then left out).
-pub const MAX_FORCED_GROWS: usize = 4;
+/// `force-grow` ops kept per program; later ones are dropped (decoded, then left out). Two allow
+/// a growth to start while a cursor is still walking the array of the one before; each doubles
+/// the bucket array whatever the map holds, and every audit walks the whole array.
+pub const MAX_FORCED_GROWS: usize = 2;
 
 /// Integers never fail to decode: arbitrary reads an exhausted input as zeros.
 fn int<'a, T: Arbitrary<'a> + Default>(u: &mut Unstructured<'a>) -> T {
@@ -249,6 +270,7 @@ pub fn decode(target: Target, data: &[u8]) -> Program {
         }
     }
     config.len = ops.len() as u32;
+    config.audit_every = layout.audit_every(ops.len());
     Program::new(config, ops)
 }
 
@@ -300,6 +322,7 @@ pub fn project(target: Target, program: &Program) -> Program {
     }
     ops.truncate(layout.max_ops);
     config.len = ops.len() as u32;
+    config.audit_every = layout.audit_every(ops.len());
     Program::new(config, ops)
 }
 
@@ -517,6 +540,46 @@ mod tests {
             project(Target::Corruption, &ten).ops.len(),
             MAX_FORCED_GROWS
         );
+    }
+
+    #[test]
+    fn short_programs_are_audited_after_every_op_and_long_ones_a_bounded_number_of_times() {
+        for target in Target::ALL {
+            let layout = Layout::of(target);
+            let insert = layout.tag(INSERT);
+            for ops in [
+                1,
+                2,
+                layout.max_audits as usize,
+                layout.max_ops / 2,
+                layout.max_ops,
+            ] {
+                let mut data = vec![0u8; HEADER_LEN];
+                for i in 0..ops {
+                    data.extend([insert, i as u8, 0]);
+                    if layout.key_bytes == 2 {
+                        data.push(0);
+                    }
+                }
+                let p = decode(target, &data);
+                assert_eq!(p.ops.len(), ops, "{target}");
+                if ops <= layout.max_audits as usize {
+                    assert_eq!(p.config.audit_every, 1, "{target}, {ops} ops");
+                }
+                let stats = crate::exec::run(&p).expect("a correct map runs clean");
+                // The interval's audits, plus the executor's own at the end.
+                assert!(
+                    stats.audits <= u64::from(layout.max_audits) + 1,
+                    "{target}, {ops} ops: {} audits",
+                    stats.audits
+                );
+                assert_eq!(
+                    project(target, &p),
+                    p,
+                    "{target}: encode keeps the interval"
+                );
+            }
+        }
     }
 
     #[test]
