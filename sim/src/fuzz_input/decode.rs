@@ -49,7 +49,8 @@ const EVAC: Code = Code::Op(OpKind::EvacuateStep);
 const FILL: Code = Code::Fill;
 
 /// Structure-heavy: inserts and removes against forced growth and evacuation steps. No cursors:
-/// this target is about the bucket arrays, audited after every op.
+/// this target is about the bucket arrays, audited after every op of a short program and 8 times
+/// over a long one.
 const CORRUPTION_CODES: [Code; 32] = [
     INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, //
     REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, //
@@ -111,11 +112,11 @@ impl Layout {
                 // Room for twice the entries a program can insert: presized maps that never grow
                 // are covered, and no input spends its time allocating and auditing an array of
                 // a thousand empty buckets.
-                max_capacity: 512,
+                max_capacity: 256,
                 // The audit is the corruption target's job; here it would dominate the run time.
                 max_audits: 4,
                 max_cursors: 0,
-                max_ops: 256,
+                max_ops: 128,
             },
         }
     }
