@@ -80,7 +80,7 @@ struct Layout {
     /// Bytes per key: keys are `0..256^key_bytes`.
     key_bytes: usize,
     max_capacity: u32,
-    /// Audits a program gets at most before its end (see [`Layout::audit_every`]).
+    /// Audits a program gets at most before its end (see [`Layout::audit_every`]); 0 for none.
     max_audits: u32,
     max_cursors: u8,
     /// Ops per program, at most: a bound on run time whatever the fills expand to.
@@ -113,8 +113,9 @@ impl Layout {
                 // are covered, and no input spends its time allocating and auditing an array of
                 // a thousand empty buckets.
                 max_capacity: 256,
-                // The audit is the corruption target's job; here it would dominate the run time.
-                max_audits: 4,
+                // The audit is the corruption target's job; here it would dominate the run time,
+                // so a program is audited only at its end (by the executor).
+                max_audits: 0,
                 max_cursors: 0,
                 max_ops: 128,
             },
@@ -129,6 +130,10 @@ impl Layout {
     /// every program at its end, by the executor).
     fn audit_every(&self, ops: usize) -> u32 {
         let ops = u32::try_from(ops).unwrap_or(u32::MAX);
+        if self.max_audits == 0 {
+            // Past the last op: the interval never comes round.
+            return ops.saturating_add(1);
+        }
         ops.div_ceil(self.max_audits).max(1)
     }
 
