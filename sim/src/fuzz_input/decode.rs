@@ -85,6 +85,9 @@ struct Layout {
     max_cursors: u8,
     /// Ops per program, at most: a bound on run time whatever the fills expand to.
     max_ops: usize,
+    /// Ops per program under the constant hasher, at most: every key is then in one chain, which
+    /// every op scans, so a program's cost grows with the square of its length.
+    max_ops_constant_hash: usize,
 }
 
 impl Layout {
@@ -97,6 +100,7 @@ impl Layout {
                 max_audits: 8,
                 max_cursors: 0,
                 max_ops: 128,
+                max_ops_constant_hash: 128,
             },
             Target::DuplicateYield => Layout {
                 codes: &DUPLICATE_YIELD_CODES,
@@ -105,6 +109,7 @@ impl Layout {
                 max_audits: 8,
                 max_cursors: MAX_HANDLES,
                 max_ops: 128,
+                max_ops_constant_hash: 128,
             },
             Target::Differential => Layout {
                 codes: &DIFFERENTIAL_CODES,
@@ -118,6 +123,10 @@ impl Layout {
                 max_audits: 0,
                 max_cursors: 0,
                 max_ops: 128,
+                // Four maps (executor and model, oracle and std) apply every op, and this
+                // target's time went mostly to its constant-hash inputs; 64 ops still grow the
+                // map four times.
+                max_ops_constant_hash: 64,
             },
         }
     }
@@ -135,6 +144,14 @@ impl Layout {
             return ops.saturating_add(1);
         }
         ops.div_ceil(self.max_audits).max(1)
+    }
+
+    /// The op limit of a program hashed by `hasher`.
+    fn op_limit(&self, hasher: HasherMode) -> usize {
+        match hasher {
+            HasherMode::Constant => self.max_ops_constant_hash,
+            _ => self.max_ops,
+        }
     }
 
     fn key_space(&self) -> u64 {
@@ -218,16 +235,17 @@ pub fn decode(target: Target, data: &[u8]) -> Program {
     let hasher_seed = int::<u64>(&mut u);
     let capacity = u32::from(int::<u16>(&mut u)) % (layout.max_capacity + 1);
     let mut config = layout.config(hasher, map_seed, hasher_seed, capacity);
+    let max_ops = layout.op_limit(hasher);
     let mut ops = Vec::new();
     let mut forced_grows = 0;
-    while !u.is_empty() && ops.len() < layout.max_ops {
+    while !u.is_empty() && ops.len() < max_ops {
         let code = layout.codes[usize::from(int::<u8>(&mut u)) % layout.codes.len()];
         match code {
             Code::Fill => {
                 let count = u64::from(int::<u8>(&mut u)) + 1;
                 let base = key(&mut u, &layout);
                 let value = u64::from(int::<u8>(&mut u));
-                let room = (layout.max_ops - ops.len()) as u64;
+                let room = (max_ops - ops.len()) as u64;
                 for i in 0..count.min(room) {
                     // Wrapping within the key space keeps every key decodable by this layout.
                     let key = (base + i) % layout.key_space();
@@ -326,7 +344,7 @@ pub fn project(target: Target, program: &Program) -> Program {
             other => ops.push(other),
         }
     }
-    ops.truncate(layout.max_ops);
+    ops.truncate(layout.op_limit(c.hasher));
     config.len = ops.len() as u32;
     config.audit_every = layout.audit_every(ops.len());
     Program::new(config, ops)
@@ -586,6 +604,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn differential_programs_under_the_constant_hasher_are_shorter() {
+        let layout = Layout::of(Target::Differential);
+        let fill = layout.tag(Code::Fill);
+        for (index, hasher) in HasherMode::ALL.into_iter().enumerate() {
+            let mut data = vec![0u8; HEADER_LEN];
+            data[0] = index as u8;
+            data.extend([fill, 255, 0, 0, 0]);
+            let p = decode(Target::Differential, &data);
+            assert_eq!(p.ops.len(), layout.op_limit(hasher), "{hasher:?}");
+            assert_eq!(project(Target::Differential, &p), p, "{hasher:?}");
+        }
+        assert!(layout.op_limit(HasherMode::Constant) < layout.op_limit(HasherMode::Seeded));
     }
 
     #[test]
