@@ -15,9 +15,10 @@
 //! input reaches the sizes where growth happens. A program keeps only its first
 //! [`MAX_FORCED_GROWS`] `force-grow` ops: each doubles the bucket array whatever the map holds, and
 //! an audit of a map grown a hundred times over costs milliseconds, not microseconds. A program
-//! has at most a few hundred ops (its target's limit; the rest of the input is not read) and is
-//! audited at an interval that makes at most a few dozen audits (see `Layout::audit_every`), so
-//! that every input runs in well under a millisecond, even with coverage instrumentation.
+//! has at most 128 ops (64 for `differential` under the constant hasher, whose every op scans the
+//! whole map; the rest of the input is not read) and is audited at an interval that makes at
+//! most 8 audits besides the final one (see `Layout::audit_every`), so that an input runs in a
+//! few hundred microseconds even with coverage instrumentation (BENCHMARKS.md, section 4).
 //! Integers read past the end of the input are zero (arbitrary's rule), so a truncated op is
 //! still an op.
 
