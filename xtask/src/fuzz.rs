@@ -13,6 +13,11 @@ use crate::process::{human, run_inherit};
 use crate::tools::{self, FuzzMode, ToolchainChoice, CARGO_FUZZ_VERSION};
 use crate::Workspace;
 
+/// The measuring stick of `cargo xtask fuzz-speed`: `fuzz/fuzz_targets/baseline.rs`, built with
+/// the targets but doing nothing with its input. It is not a [`Target`]: it has no fault class,
+/// corpus or dictionary, and only `fuzz-speed` runs it.
+pub const BASELINE: &str = "baseline";
+
 /// Built fuzz targets, ready to run.
 pub struct Fuzzer {
     ws: Workspace,
@@ -166,6 +171,50 @@ impl Fuzzer {
             echo: plan.echo,
         };
         libfuzzer::run(&self.binary(target), &spec, &log)
+    }
+
+    /// Fuzzes `name` (a target, or [`BASELINE`]) for `time` to measure its speed: from a fresh
+    /// scratch corpus plus the committed one (the target's own inputs, as `cargo xtask fuzz`
+    /// starts), with a fixed libFuzzer seed, so that two builds are compared on the same start.
+    pub fn measure(&self, name: &str, time: Duration, seed: u64) -> Result<Outcome, String> {
+        let target: Option<Target> = name.parse().ok();
+        let scratch = self.dir.join("corpus-speed").join(name);
+        if scratch.exists() {
+            fs::remove_dir_all(&scratch)
+                .map_err(|e| format!("cannot clear {}: {e}", scratch.display()))?;
+        }
+        let mut corpora = vec![scratch];
+        let mut dict = None;
+        if let Some(target) = target {
+            corpora.push(self.ws.committed_corpus(target.name()));
+            let path = self
+                .ws
+                .fuzz_dir()
+                .join("dicts")
+                .join(format!("{target}.dict"));
+            dict = path.exists().then_some(path);
+        }
+        let spec = RunSpec {
+            corpora,
+            artifacts: self.dir.join("artifacts-speed").join(name),
+            max_total_time: Some(time),
+            runs: None,
+            // The baseline gets the largest length any target allows: libFuzzer's own work per
+            // input is then at least what it is for every real target.
+            max_len: target.map_or_else(
+                || Target::ALL.iter().map(|t| t.max_len()).max().unwrap_or(0),
+                Target::max_len,
+            ),
+            seed: Some(seed),
+            dict,
+            env: Vec::new(),
+            echo: false,
+        };
+        libfuzzer::run(
+            &self.binary(name),
+            &spec,
+            &self.log(&format!("{name}-speed")),
+        )
     }
 
     /// How to reproduce a failing input, as commands a person can paste.
@@ -449,4 +498,106 @@ pub fn faults_command(ws: &Workspace, req: &FaultsRequest) -> Result<bool, crate
     Ok(rows
         .iter()
         .all(|(_, _, o)| !o.clean && o.artifact.is_some()))
+}
+
+/// What `cargo xtask fuzz-speed` should do.
+#[derive(Debug)]
+pub struct SpeedRequest {
+    /// One target, or all.
+    pub target: Option<String>,
+    /// How long to fuzz each.
+    pub time: Duration,
+    /// libFuzzer's seed.
+    pub seed: u64,
+    /// Which toolchain to build with.
+    pub toolchain: ToolchainChoice,
+}
+
+/// `cargo xtask fuzz-speed`: fuzz [`BASELINE`] and each target for the same time and print their
+/// exec/s in one table, so that the cost of libFuzzer and its instrumentation is told apart from
+/// the cost of the targets' own work. Returns whether every run was clean.
+pub fn speed_command(ws: &Workspace, req: &SpeedRequest) -> Result<bool, crate::Error> {
+    let mut names = vec![BASELINE.to_string()];
+    names.extend(
+        select_targets(req.target.as_deref())?
+            .iter()
+            .map(|t| t.name().to_string()),
+    );
+    let fuzzer = Fuzzer::prepare(ws, req.toolchain, false).map_err(crate::Error::Failed)?;
+    // Taken before the runs: on a shared machine, the load says how far to trust the numbers.
+    let load = load_average();
+    let mut rows = Vec::new();
+    for name in &names {
+        eprintln!("measuring {name} for {}", human(req.time));
+        let cpu_before = children_cpu_time();
+        let o = fuzzer
+            .measure(name, req.time, req.seed)
+            .map_err(crate::Error::Failed)?;
+        let cpu = match (cpu_before, children_cpu_time()) {
+            (Some(before), Some(after)) => after.checked_sub(before),
+            _ => None,
+        };
+        if !o.clean {
+            eprintln!("{name}: FOUND A FAILURE; see {}", o.log.display());
+        }
+        rows.push((name, o, cpu));
+    }
+    println!(
+        "fuzz speed ({}, libFuzzer -seed={}, {} each, load average before the runs: {load}):",
+        fuzzer.mode(),
+        req.seed,
+        human(req.time)
+    );
+    println!(
+        "| target | executions | time | exec/s | µs per input | µs above the baseline | CPU time | exec per CPU second |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    // Time per input, corpus loading included: the baseline's is libFuzzer's own cost (mutation,
+    // running, reading the counters), so the difference is what the target's work costs.
+    let micros = |o: &Outcome| o.exec_per_sec().filter(|&r| r > 0.0).map(|r| 1e6 / r);
+    let baseline = rows.first().and_then(|(_, o, _)| micros(o));
+    for (name, o, cpu) in &rows {
+        let above = match (micros(o), baseline) {
+            (Some(t), Some(b)) if *name != BASELINE => format!("{:.1}", t - b),
+            _ => "-".to_string(),
+        };
+        // On a shared machine the wall-clock rate falls with the load; the rate per second of CPU
+        // the fuzzer got falls much less, so it is the one to compare across runs.
+        let per_cpu = match (o.executions, cpu) {
+            (Some(n), Some(t)) if !t.is_zero() => format!("{:.0}", n as f64 / t.as_secs_f64()),
+            _ => "-".to_string(),
+        };
+        println!(
+            "| {name}{} | {} | {:.1} s | {} | {} | {above} | {} | {per_cpu} |",
+            if o.clean { "" } else { " (FOUND a failure)" },
+            o.executions.map_or("-".to_string(), |n| n.to_string()),
+            o.elapsed.as_secs_f64(),
+            o.exec_per_sec()
+                .map_or("-".to_string(), |r| format!("{r:.0}")),
+            micros(o).map_or("-".to_string(), |t| format!("{t:.1}")),
+            cpu.map_or("-".to_string(), |t| format!("{:.1} s", t.as_secs_f64())),
+        );
+    }
+    Ok(rows.iter().all(|(_, o, _)| o.clean))
+}
+
+/// The CPU time (user and system) of this process's waited-for children so far, from
+/// `/proc/self/stat` (Linux; `None` elsewhere). Its growth across one run of a fuzz binary is that
+/// run's CPU time, at the 10 ms resolution of the kernel's clock ticks.
+fn children_cpu_time() -> Option<Duration> {
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces and parentheses; the fields after its last `)` are numbers.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // `cutime` and `cstime` are fields 16 and 17 of proc(5); this list starts at field 3.
+    let ticks = fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?;
+    // USER_HZ, the unit of these fields, is 100 on every Linux.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// The 1-, 5- and 15-minute load averages, as `/proc/loadavg` gives them.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".to_string())
 }

@@ -81,6 +81,21 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ToolchainChoice::Auto)]
         toolchain: ToolchainChoice,
     },
+    /// Measure exec/s: fuzz a trivial baseline target and each target for the same time, from
+    /// the committed corpus with a fixed libFuzzer seed, and print one table.
+    FuzzSpeed {
+        /// One target (besides the baseline); all if omitted.
+        target: Option<String>,
+        /// Seconds to fuzz each.
+        #[arg(long, default_value_t = 20)]
+        time: u64,
+        /// libFuzzer's random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Which toolchain to build with.
+        #[arg(long, value_enum, default_value_t = ToolchainChoice::Auto)]
+        toolchain: ToolchainChoice,
+    },
     /// Regenerate the seed corpora `fuzz/corpus/<target>/gen-*` from simulator programs, and the
     /// dictionaries `fuzz/dicts/<target>.dict`.
     FuzzCorpus {
@@ -196,6 +211,20 @@ fn main() -> ExitCode {
             };
             fuzz::faults_command(&ws, &request)
         }
+        Command::FuzzSpeed {
+            target,
+            time,
+            seed,
+            toolchain,
+        } => {
+            let request = fuzz::SpeedRequest {
+                target,
+                time: Duration::from_secs(time),
+                seed,
+                toolchain,
+            };
+            fuzz::speed_command(&ws, &request)
+        }
         Command::FuzzCorpus { count } => fuzz_corpus(&ws, count),
         Command::Nightly {
             minutes,
@@ -259,7 +288,7 @@ mod tests {
     }
 
     #[test]
-    fn every_target_has_a_fuzz_target_file_and_back() {
+    fn every_target_and_the_baseline_have_a_fuzz_target_file_and_back() {
         let ws = Workspace::locate();
         let dir = ws.fuzz_dir().join("fuzz_targets");
         let mut files: Vec<String> = std::fs::read_dir(&dir)
@@ -269,7 +298,10 @@ mod tests {
             .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
             .collect();
         files.sort();
-        let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+        let mut names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+        // The measuring stick of `fuzz-speed` has a file but is no target.
+        names.push(fuzz::BASELINE);
+        names.sort();
         assert_eq!(files, names);
     }
 }

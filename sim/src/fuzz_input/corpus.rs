@@ -20,12 +20,10 @@ const CANDIDATES_PER_INPUT: u64 = 8;
 /// How many chosen inputs should reach each state before reach stops counting in the choice.
 const QUOTA: u64 = 4;
 
-/// The largest input kept, in bytes: enough for a few hundred ops, small enough to commit.
+/// The largest input kept, in bytes: the longest input the fuzzer itself makes (`-max_len`), which
+/// holds about as many ops as the target reads.
 fn max_bytes(target: Target) -> usize {
-    match target {
-        Target::Differential => 2048,
-        Target::Corruption | Target::DuplicateYield => 1024,
-    }
+    target.max_len()
 }
 
 struct Candidate {

@@ -14,7 +14,11 @@
 //! `fill n base value` expands to `n + 1` inserts of consecutive keys from `base`, so that a short
 //! input reaches the sizes where growth happens. A program keeps only its first
 //! [`MAX_FORCED_GROWS`] `force-grow` ops: each doubles the bucket array whatever the map holds, and
-//! an audit after every op of a map grown a hundred times over costs seconds, not microseconds.
+//! an audit of a map grown a hundred times over costs milliseconds, not microseconds. A program
+//! has at most 128 ops (64 for `differential` under the constant hasher, whose every op scans the
+//! whole map; the rest of the input is not read) and is audited at an interval that makes at
+//! most 8 audits besides the final one (see `Layout::audit_every`), so that an input runs in a
+//! few hundred microseconds even with coverage instrumentation (BENCHMARKS.md, section 4).
 //! Integers read past the end of the input are zero (arbitrary's rule), so a truncated op is
 //! still an op.
 
@@ -49,7 +53,8 @@ const EVAC: Code = Code::Op(OpKind::EvacuateStep);
 const FILL: Code = Code::Fill;
 
 /// Structure-heavy: inserts and removes against forced growth and evacuation steps. No cursors:
-/// this target is about the bucket arrays, audited after every op.
+/// this target is about the bucket arrays, audited after every op of a short program and 8 times
+/// over a long one.
 const CORRUPTION_CODES: [Code; 32] = [
     INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, //
     REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, //
@@ -79,10 +84,14 @@ struct Layout {
     /// Bytes per key: keys are `0..256^key_bytes`.
     key_bytes: usize,
     max_capacity: u32,
-    audit_every: u32,
+    /// Audits a program gets at most before its end (see [`Layout::audit_every`]); 0 for none.
+    max_audits: u32,
     max_cursors: u8,
     /// Ops per program, at most: a bound on run time whatever the fills expand to.
     max_ops: usize,
+    /// Ops per program under the constant hasher, at most: every key is then in one chain, which
+    /// every op scans, so a program's cost grows with the square of its length.
+    max_ops_constant_hash: usize,
 }
 
 impl Layout {
@@ -92,27 +101,60 @@ impl Layout {
                 codes: &CORRUPTION_CODES,
                 key_bytes: 1,
                 max_capacity: 256,
-                audit_every: 1,
+                max_audits: 8,
                 max_cursors: 0,
-                max_ops: 1024,
+                max_ops: 128,
+                max_ops_constant_hash: 128,
             },
             Target::DuplicateYield => Layout {
                 codes: &DUPLICATE_YIELD_CODES,
                 key_bytes: 1,
                 max_capacity: 256,
-                audit_every: 1,
+                max_audits: 8,
                 max_cursors: MAX_HANDLES,
-                max_ops: 1024,
+                max_ops: 128,
+                max_ops_constant_hash: 128,
             },
             Target::Differential => Layout {
                 codes: &DIFFERENTIAL_CODES,
                 key_bytes: 2,
-                max_capacity: 4096,
-                // The audit is the corruption target's job; here it would dominate the run time.
-                audit_every: 64,
+                // Room for twice the entries a program can insert: presized maps that never grow
+                // are covered, and no input spends its time allocating and auditing an array of
+                // a thousand empty buckets.
+                max_capacity: 256,
+                // The audit is the corruption target's job; here it would dominate the run time,
+                // so a program is audited only at its end (by the executor).
+                max_audits: 0,
                 max_cursors: 0,
-                max_ops: 16384,
+                max_ops: 128,
+                // Four maps (executor and model, oracle and std) apply every op, and this
+                // target's time went mostly to its constant-hash inputs; 64 ops still grow the
+                // map four times.
+                max_ops_constant_hash: 64,
             },
+        }
+    }
+
+    /// The audit interval of a program of `ops` ops: every op while that makes at most
+    /// `max_audits` audits, then evenly spaced so that there are no more. An audit walks every
+    /// bucket, and the map holds up to as many entries as there were ops, so auditing after every
+    /// op of a long program costs the square of its length; this keeps the audits' total cost
+    /// bounded, while the short programs that find bugs are still audited after every op (and
+    /// every program at its end, by the executor).
+    fn audit_every(&self, ops: usize) -> u32 {
+        let ops = u32::try_from(ops).unwrap_or(u32::MAX);
+        if self.max_audits == 0 {
+            // Past the last op: the interval never comes round.
+            return ops.saturating_add(1);
+        }
+        ops.div_ceil(self.max_audits).max(1)
+    }
+
+    /// The op limit of a program hashed by `hasher`.
+    fn op_limit(&self, hasher: HasherMode) -> usize {
+        match hasher {
+            HasherMode::Constant => self.max_ops_constant_hash,
+            _ => self.max_ops,
         }
     }
 
@@ -153,7 +195,8 @@ impl Layout {
             initial_capacity: capacity,
             key_space: self.key_space(),
             max_cursors: self.max_cursors,
-            audit_every: self.audit_every,
+            // Set from the program's length once its ops are known.
+            audit_every: 1,
             weights: self.weights(),
             len: 0,
             fault: None,
@@ -167,8 +210,10 @@ const MAX_HANDLES: u8 = CursorId::ALL.len() as u8;
 /// Bytes of the header: hasher, map seed, hasher seed, capacity.
 pub const HEADER_LEN: usize = 1 + 8 + 8 + 2;
 
-/// `force-grow` ops kept per program; later ones are dropped (decoded, then left out).
-pub const MAX_FORCED_GROWS: usize = 4;
+/// `force-grow` ops kept per program; later ones are dropped (decoded, then left out). Two allow
+/// a growth to start while a cursor is still walking the array of the one before; each doubles
+/// the bucket array whatever the map holds, and every audit walks the whole array.
+pub const MAX_FORCED_GROWS: usize = 2;
 
 /// Integers never fail to decode: arbitrary reads an exhausted input as zeros.
 fn int<'a, T: Arbitrary<'a> + Default>(u: &mut Unstructured<'a>) -> T {
@@ -195,16 +240,17 @@ pub fn decode(target: Target, data: &[u8]) -> Program {
     let hasher_seed = int::<u64>(&mut u);
     let capacity = u32::from(int::<u16>(&mut u)) % (layout.max_capacity + 1);
     let mut config = layout.config(hasher, map_seed, hasher_seed, capacity);
+    let max_ops = layout.op_limit(hasher);
     let mut ops = Vec::new();
     let mut forced_grows = 0;
-    while !u.is_empty() && ops.len() < layout.max_ops {
+    while !u.is_empty() && ops.len() < max_ops {
         let code = layout.codes[usize::from(int::<u8>(&mut u)) % layout.codes.len()];
         match code {
             Code::Fill => {
                 let count = u64::from(int::<u8>(&mut u)) + 1;
                 let base = key(&mut u, &layout);
                 let value = u64::from(int::<u8>(&mut u));
-                let room = (layout.max_ops - ops.len()) as u64;
+                let room = (max_ops - ops.len()) as u64;
                 for i in 0..count.min(room) {
                     // Wrapping within the key space keeps every key decodable by this layout.
                     let key = (base + i) % layout.key_space();
@@ -299,6 +345,7 @@ pub fn decode(target: Target, data: &[u8]) -> Program {
         }
     }
     config.len = ops.len() as u32;
+    config.audit_every = layout.audit_every(ops.len());
     Program::new(config, ops)
 }
 
@@ -370,8 +417,9 @@ pub fn project(target: Target, program: &Program) -> Program {
             other => ops.push(other),
         }
     }
-    ops.truncate(layout.max_ops);
+    ops.truncate(layout.op_limit(c.hasher));
     config.len = ops.len() as u32;
+    config.audit_every = layout.audit_every(ops.len());
     Program::new(config, ops)
 }
 
@@ -608,6 +656,61 @@ mod tests {
             project(Target::Corruption, &ten).ops.len(),
             MAX_FORCED_GROWS
         );
+    }
+
+    #[test]
+    fn short_programs_are_audited_after_every_op_and_long_ones_a_bounded_number_of_times() {
+        for target in Target::ALL {
+            let layout = Layout::of(target);
+            let insert = layout.tag(INSERT);
+            for ops in [
+                1,
+                2,
+                layout.max_audits as usize,
+                layout.max_ops / 2,
+                layout.max_ops,
+            ] {
+                let mut data = vec![0u8; HEADER_LEN];
+                for i in 0..ops {
+                    data.extend([insert, i as u8, 0]);
+                    if layout.key_bytes == 2 {
+                        data.push(0);
+                    }
+                }
+                let p = decode(target, &data);
+                assert_eq!(p.ops.len(), ops, "{target}");
+                if ops <= layout.max_audits as usize {
+                    assert_eq!(p.config.audit_every, 1, "{target}, {ops} ops");
+                }
+                let stats = crate::exec::run(&p).expect("a correct map runs clean");
+                // The interval's audits, plus the executor's own at the end.
+                assert!(
+                    stats.audits <= u64::from(layout.max_audits) + 1,
+                    "{target}, {ops} ops: {} audits",
+                    stats.audits
+                );
+                assert_eq!(
+                    project(target, &p),
+                    p,
+                    "{target}: encode keeps the interval"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn differential_programs_under_the_constant_hasher_are_shorter() {
+        let layout = Layout::of(Target::Differential);
+        let fill = layout.tag(Code::Fill);
+        for (index, hasher) in HasherMode::ALL.into_iter().enumerate() {
+            let mut data = vec![0u8; HEADER_LEN];
+            data[0] = index as u8;
+            data.extend([fill, 255, 0, 0, 0]);
+            let p = decode(Target::Differential, &data);
+            assert_eq!(p.ops.len(), layout.op_limit(hasher), "{hasher:?}");
+            assert_eq!(project(Target::Differential, &p), p, "{hasher:?}");
+        }
+        assert!(layout.op_limit(HasherMode::Constant) < layout.op_limit(HasherMode::Seeded));
     }
 
     #[test]
