@@ -22,6 +22,7 @@ use crate::coverage::Coverage;
 use crate::failure::FailureKind;
 use crate::op::{CursorId, OpKind};
 use crate::program::Program;
+use crate::shape::Shape;
 
 pub(crate) use self::map_core::create_map;
 pub use self::map_core::{MapCoreTarget, SimMap, MAX_FORCED_BUCKETS};
@@ -44,6 +45,10 @@ pub struct Capabilities {
     /// Internal-state coverage: whether a growth is under way ([`Target::is_growing`]) and the
     /// target's own counts ([`Target::add_coverage`]).
     pub state: bool,
+    /// The map reports its [`Shape`] ([`Target::shape`]): bucket count, growth state and the
+    /// growths it started, so the executor checks the shape contract (semantics.md §3a: sizing,
+    /// growth triggers, the churn bound) after every op.
+    pub shape: bool,
     /// Whether the same program always gets the same answers. A target that randomizes by itself
     /// (Go's runtime map) is not: its failures are replayed and shrunk several times, and every
     /// report says how often a failure reproduced.
@@ -58,6 +63,7 @@ impl Capabilities {
         audit: false,
         diagram: false,
         state: false,
+        shape: false,
         deterministic: true,
     };
 
@@ -68,6 +74,7 @@ impl Capabilities {
         audit: true,
         diagram: true,
         state: true,
+        shape: true,
         deterministic: true,
     };
 
@@ -92,6 +99,7 @@ impl Capabilities {
             (self.audit, "audit"),
             (self.diagram, "diagram"),
             (self.state, "state-coverage"),
+            (self.shape, "shape"),
         ];
         let mut names: Vec<&'static str> = flags
             .into_iter()
@@ -177,6 +185,12 @@ pub trait Target {
         None
     }
 
+    /// The map's size and growth counters, if it reports them ([`Capabilities::shape`]); read
+    /// once after creation and after every op, so it must be cheap (a few field reads).
+    fn shape(&mut self) -> Option<Shape> {
+        None
+    }
+
     /// A short description of the map's internal state for the verbose log (`[len 3 B 0]`).
     fn state_line(&mut self) -> Option<String> {
         None
@@ -236,6 +250,9 @@ impl Target for Box<dyn Target> {
     }
     fn is_growing(&mut self) -> Option<bool> {
         (**self).is_growing()
+    }
+    fn shape(&mut self) -> Option<Shape> {
+        (**self).shape()
     }
     fn state_line(&mut self) -> Option<String> {
         (**self).state_line()
