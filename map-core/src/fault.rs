@@ -60,11 +60,32 @@ pub enum Fault {
     ExtendKeepsFirst,
     /// `FromIterator` keeps the first value of a key given twice, not the last.
     FromIterKeepsFirst,
+    /// `makemap` sizes the array for the capacity hint by slots (8 per bucket) instead of by the
+    /// load factor (6.5 per bucket): for hints in `(6.5 * 2^B, 8 * 2^B]` the map starts with B one
+    /// too small and doubles before it holds the hint. The rounding people reach for
+    /// (`nextPowOf2(hint / entriesPerBucket)`, as proposed in puzpuzpuz/xsync #85), and the class
+    /// of Go #15880 (a map literal's hint lost, so the map grows while it is built).
+    CapacityHintBySlots,
+    /// `insert` checks the growth triggers before it looks the key up, so an update of a present
+    /// key in a full map starts a growth. Go's `mapassign` checks only after the search found no
+    /// mapping ("Did not find mapping for key. Allocate new cell & add entry."); maps that reserve
+    /// room before the lookup grow on updates.
+    GrowOnUpdate,
+    /// Removed slots are counted against the load factor until the next growth, so a map under
+    /// delete/insert churn at constant size doubles again and again (Go #70886: Swiss-table maps
+    /// counted tombstones toward the load and doubled repeatedly).
+    TombstonesCountTowardLoad,
+    /// `growWork` evacuates only the old bucket the key maps to, not bucket `nevacuate` as well,
+    /// so a growth advances only where keys land and may never finish: the old array stays
+    /// allocated and no new growth can start (Go's growWork evacuates "one more oldbucket to make
+    /// progress on growing"; Redis added `activerehashing` because its incremental rehash, done
+    /// only on access, could stall).
+    GrowWorkSkipsNevacuate,
 }
 
 impl Fault {
     /// Every fault, in catalog order.
-    pub const ALL: [Fault; 18] = [
+    pub const ALL: [Fault; 22] = [
         Fault::SkipCheckBucket,
         Fault::StaleEvacuatedYield,
         Fault::ClearKeepsCursors,
@@ -83,6 +104,10 @@ impl Fault {
         Fault::EqIgnoresValues,
         Fault::ExtendKeepsFirst,
         Fault::FromIterKeepsFirst,
+        Fault::CapacityHintBySlots,
+        Fault::GrowOnUpdate,
+        Fault::TombstonesCountTowardLoad,
+        Fault::GrowWorkSkipsNevacuate,
     ];
 
     /// The fault's kebab-case name, as used on command lines and in trace files.
@@ -106,6 +131,10 @@ impl Fault {
             Fault::EqIgnoresValues => "eq-ignores-values",
             Fault::ExtendKeepsFirst => "extend-keeps-first",
             Fault::FromIterKeepsFirst => "from-iter-keeps-first",
+            Fault::CapacityHintBySlots => "capacity-hint-by-slots",
+            Fault::GrowOnUpdate => "grow-on-update",
+            Fault::TombstonesCountTowardLoad => "tombstones-count-toward-load",
+            Fault::GrowWorkSkipsNevacuate => "grow-work-skips-nevacuate",
         }
     }
 
@@ -132,6 +161,16 @@ impl Fault {
             Fault::EqIgnoresValues => "== compares keys only",
             Fault::ExtendKeepsFirst => "Extend keeps the first value of a duplicated key",
             Fault::FromIterKeepsFirst => "FromIterator keeps the first value of a duplicated key",
+            Fault::CapacityHintBySlots => {
+                "makemap sizes the hint by 8 slots per bucket, not the 6.5 load factor: B one too small (Go #15880 class)"
+            }
+            Fault::GrowOnUpdate => "the growth triggers are checked before the key lookup: an update of a present key starts a growth",
+            Fault::TombstonesCountTowardLoad => {
+                "removed slots count toward the load factor: the map doubles under churn at constant size (Go #70886)"
+            }
+            Fault::GrowWorkSkipsNevacuate => {
+                "growWork skips bucket nevacuate: a growth advances only where keys land and may never finish"
+            }
         }
     }
 }

@@ -8,7 +8,6 @@ use crate::bucket::{
     NO_OVERFLOW,
 };
 use crate::map::GoMap;
-#[cfg(feature = "faults")]
 use crate::Fault;
 
 /// The largest B a forced growth may reach: bucket indices are `u32`.
@@ -41,6 +40,11 @@ where
         self.same_size = same_size;
         self.nevacuate = 0;
         self.noverflow = 0;
+        // A growth rehashes every entry into a fresh array: no removed slot is carried over.
+        #[cfg(feature = "faults")]
+        {
+            self.tombstones = 0;
+        }
         if same_size {
             self.same_size_grows += 1;
         } else {
@@ -88,7 +92,7 @@ where
         let Some(old) = &self.old else { return };
         let old_bucket = bucket & old.mask();
         self.evacuate(old_bucket);
-        if self.is_growing() {
+        if self.is_growing() && !self.fault_is(Fault::GrowWorkSkipsNevacuate) {
             self.evacuate(self.nevacuate);
         }
     }

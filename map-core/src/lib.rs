@@ -47,4 +47,4 @@ pub use fault::{Fault, UnknownFault};
 pub use hash::DefaultHashBuilder;
 pub use iter::Iter;
 pub use map::GoMap;
-pub use stats::MapStats;
+pub use stats::{MapShape, MapStats};

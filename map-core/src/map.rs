@@ -10,7 +10,6 @@ use crate::bucket::{
     BucketArray, Slot, BUCKET_CNT, EMPTY_ONE, EMPTY_REST, MIN_TOP_HASH, NO_OVERFLOW,
 };
 use crate::hash::{hash_seed_from, mix64, os_seed, DefaultHashBuilder, GOLDEN_GAMMA};
-#[cfg(feature = "faults")]
 use crate::Fault;
 
 /// The load factor's numerator and denominator: Go grows at an average of 6.5 entries per bucket.
@@ -78,6 +77,14 @@ pub struct GoMap<K, V, S = DefaultHashBuilder> {
     pub(crate) same_size_grows: u64,
     #[cfg(feature = "faults")]
     pub(crate) fault: Option<Fault>,
+    /// The capacity hint the map was made with: the `CapacityHintBySlots` fault re-sizes a fresh
+    /// map from it when injected.
+    #[cfg(feature = "faults")]
+    pub(crate) capacity_hint: usize,
+    /// Removes since the last growth or clear, counted against the load factor by the
+    /// `TombstonesCountTowardLoad` fault.
+    #[cfg(feature = "faults")]
+    pub(crate) tombstones: usize,
 }
 
 /// Where a live entry sits: which array, which bucket of it, which slot.
@@ -92,6 +99,17 @@ pub(crate) struct SlotRef {
 #[inline]
 pub(crate) fn over_load_factor(count: usize, b: u8) -> bool {
     count > BUCKET_CNT && count > LOAD_FACTOR_NUM * ((1usize << b) / LOAD_FACTOR_DEN)
+}
+
+/// The B that `makemap` picks for a capacity hint: the smallest whose array holds `capacity`
+/// entries without going over the load factor (0 for `capacity <= 8`).
+#[inline]
+pub(crate) fn sized_b(capacity: usize) -> u8 {
+    let mut b = 0u8;
+    while b < 31 && over_load_factor(capacity, b) {
+        b += 1;
+    }
+    b
 }
 
 /// `noverflow >= 2^min(b, 15)` (Go's `tooManyOverflowBuckets`).
@@ -145,10 +163,7 @@ where
     /// An empty map hashing with `hasher`, sized for `capacity` entries; `seed` fixes its
     /// iteration randomness.
     pub fn with_capacity_hasher_and_seed(capacity: usize, hasher: S, seed: u64) -> Self {
-        let mut b = 0u8;
-        while b < 31 && over_load_factor(capacity, b) {
-            b += 1;
-        }
+        let b = sized_b(capacity);
         GoMap {
             hasher,
             count: 0,
@@ -167,6 +182,10 @@ where
             same_size_grows: 0,
             #[cfg(feature = "faults")]
             fault: None,
+            #[cfg(feature = "faults")]
+            capacity_hint: capacity,
+            #[cfg(feature = "faults")]
+            tombstones: 0,
         }
     }
 
@@ -194,9 +213,27 @@ where
     }
 
     /// Injects `fault`, replacing any fault injected before.
+    ///
+    /// A fault of `makemap` ([`Fault::CapacityHintBySlots`]) injected into a map that has not
+    /// been used yet (no entry, no growth, no cursor) re-sizes it as the faulty `makemap` would
+    /// have; injected later, it changes nothing.
     #[cfg(feature = "faults")]
     pub fn inject(&mut self, fault: Fault) {
         self.fault = Some(fault);
+        let fresh = self.count == 0
+            && self.old.is_none()
+            && self.grows == 0
+            && self.same_size_grows == 0
+            && self.noverflow == 0
+            && self.live_cursors() == 0;
+        if fault == Fault::CapacityHintBySlots && fresh {
+            // Sized so that the hint fits the slots, 8 per bucket, ignoring the load factor.
+            let mut b = 0u8;
+            while b < 31 && self.capacity_hint > BUCKET_CNT << b {
+                b += 1;
+            }
+            self.buckets = BucketArray::new(self.buckets.id, b);
+        }
     }
 
     /// The fault injected, if any.
@@ -210,6 +247,42 @@ where
     #[inline]
     pub(crate) fn has_fault(&self, fault: Fault) -> bool {
         self.fault == Some(fault)
+    }
+
+    /// Whether `fault` is injected: [`Self::has_fault`], and a constant `false` without the
+    /// `faults` feature, so that a check needs no `cfg` of its own.
+    #[inline(always)]
+    pub(crate) fn fault_is(&self, fault: Fault) -> bool {
+        #[cfg(feature = "faults")]
+        {
+            self.has_fault(fault)
+        }
+        #[cfg(not(feature = "faults"))]
+        {
+            let _ = fault;
+            false
+        }
+    }
+
+    /// The count the load factor is checked against: the entries (with the
+    /// `TombstonesCountTowardLoad` fault, plus the removes since the last growth).
+    #[inline]
+    fn load_count(&self) -> usize {
+        #[cfg(feature = "faults")]
+        if self.fault_is(Fault::TombstonesCountTowardLoad) {
+            return self.count + self.tombstones;
+        }
+        self.count
+    }
+
+    /// Whether an insert of a new key must start a growth now (the condition of Go's
+    /// `mapassign`, evaluated before the key is added): not growing, and over the load factor
+    /// with one more entry or with too many overflow buckets.
+    #[inline]
+    fn needs_growth(&self) -> bool {
+        !self.is_growing()
+            && (over_load_factor(self.load_count() + 1, self.buckets.b)
+                || too_many_overflow_buckets(self.noverflow, self.buckets.b))
     }
 
     #[inline]
@@ -390,6 +463,12 @@ where
             if self.is_growing() {
                 self.grow_work(start);
             }
+            if self.fault_is(Fault::GrowOnUpdate) && self.needs_growth() {
+                // The fault: the triggers are checked before the lookup, for updates too.
+                let bigger = over_load_factor(self.load_count() + 1, self.buckets.b);
+                self.hash_grow(!bigger);
+                continue;
+            }
             // Search the chain for the key, remembering the first empty slot for a new entry.
             let mut insert_at: Option<(u32, usize)> = None;
             let mut index = start as u32;
@@ -414,11 +493,8 @@ where
                 chain_len += 1;
             }
             // A new key: grow first if needed, then start over in the new array (Go: `goto again`).
-            if !self.is_growing()
-                && (over_load_factor(self.count + 1, self.buckets.b)
-                    || too_many_overflow_buckets(self.noverflow, self.buckets.b))
-            {
-                let bigger = over_load_factor(self.count + 1, self.buckets.b);
+            if self.needs_growth() {
+                let bigger = over_load_factor(self.load_count() + 1, self.buckets.b);
                 self.hash_grow(!bigger);
                 continue;
             }
@@ -482,6 +558,10 @@ where
                 let keep_count = false;
                 if !keep_count {
                     self.count -= 1;
+                }
+                #[cfg(feature = "faults")]
+                if self.fault_is(Fault::TombstonesCountTowardLoad) {
+                    self.tombstones += 1;
                 }
                 return Some(value);
             }
@@ -574,6 +654,10 @@ where
         self.noverflow = 0;
         self.count = 0;
         self.load_check_deferred = false;
+        #[cfg(feature = "faults")]
+        {
+            self.tombstones = 0;
+        }
     }
 
     /// A new, empty array with a fresh id.
@@ -614,34 +698,8 @@ where
     /// A copy of the entries, layout and growth state. The copy is another map: cursors of the
     /// original do not work on it, and its random stream continues from the original's position.
     fn clone(&self) -> Self {
-        #[cfg(feature = "faults")]
-        if self.fault == Some(Fault::CloneDropsOldArray) && self.old.is_some() {
-            let lost: usize = self
-                .old
-                .iter()
-                .flat_map(|old| old.buckets.iter())
-                .map(|bucket| bucket.live_mask().count_ones() as usize)
-                .sum();
-            return GoMap {
-                hasher: self.hasher.clone(),
-                count: self.count - lost,
-                buckets: self.buckets.clone(),
-                old: None,
-                nevacuate: 0,
-                same_size: false,
-                noverflow: self.buckets.overflow_buckets(),
-                retired: Vec::new(),
-                next_array_id: self.next_array_id,
-                clear_seq: self.clear_seq,
-                rng: AtomicU64::new(self.rng.load(Ordering::Relaxed)),
-                identity: Arc::new(()),
-                load_check_deferred: self.load_check_deferred,
-                grows: self.grows,
-                same_size_grows: self.same_size_grows,
-                fault: self.fault,
-            };
-        }
-        GoMap {
+        #[cfg_attr(not(feature = "faults"), allow(unused_mut))]
+        let mut copy = GoMap {
             hasher: self.hasher.clone(),
             count: self.count,
             buckets: self.buckets.clone(),
@@ -659,6 +717,25 @@ where
             same_size_grows: self.same_size_grows,
             #[cfg(feature = "faults")]
             fault: self.fault,
+            #[cfg(feature = "faults")]
+            capacity_hint: self.capacity_hint,
+            #[cfg(feature = "faults")]
+            tombstones: self.tombstones,
+        };
+        #[cfg(feature = "faults")]
+        if self.fault == Some(Fault::CloneDropsOldArray) {
+            if let Some(old) = copy.old.take() {
+                let lost: usize = old
+                    .buckets
+                    .iter()
+                    .map(|bucket| bucket.live_mask().count_ones() as usize)
+                    .sum();
+                copy.count -= lost;
+                copy.nevacuate = 0;
+                copy.same_size = false;
+                copy.noverflow = copy.buckets.overflow_buckets();
+            }
         }
+        copy
     }
 }

@@ -60,3 +60,46 @@ where
         }
     }
 }
+
+/// The few numbers that say how big the map is and which growths it started: what a harness
+/// reads after every operation to check the shape contract (sizing, growth triggers, bounded
+/// buckets under churn), so it is smaller and cheaper than [`MapStats`]; see [`GoMap::shape`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapShape {
+    /// Entries (Go's `count`).
+    pub len: usize,
+    /// log2 of the main bucket count of the current array (Go's `B`; during a doubling growth,
+    /// the new array's).
+    pub b: u8,
+    /// Overflow buckets chained in the current array (Go's `noverflow`, which map-core counts
+    /// exactly).
+    pub overflow_buckets: usize,
+    /// A growth is under way.
+    pub growing: bool,
+    /// The growth under way keeps the bucket count.
+    pub same_size: bool,
+    /// Doubling growths started over the map's life, forced ones included.
+    pub grows: u64,
+    /// Same-size growths started over the map's life, forced ones included.
+    pub same_size_grows: u64,
+}
+
+impl<K, V, S> GoMap<K, V, S>
+where
+    K: Hash + Eq + Clone,
+    S: BuildHasher,
+{
+    /// The map's [`MapShape`]: a handful of field reads, no walk of the buckets.
+    #[inline]
+    pub fn shape(&self) -> MapShape {
+        MapShape {
+            len: self.count,
+            b: self.buckets.b,
+            overflow_buckets: self.buckets.overflow_buckets(),
+            growing: self.old.is_some(),
+            same_size: self.same_size,
+            grows: self.grows,
+            same_size_grows: self.same_size_grows,
+        }
+    }
+}

@@ -925,4 +925,91 @@ mod faults {
         // With a fault injected, iter() takes the cursor's path, so it shows the cursor's faults.
         assert_eq!(map.iter().count(), 0);
     }
+
+    #[test]
+    fn capacity_hint_by_slots_starts_one_b_too_small_and_doubles_before_the_hint() {
+        // 15 entries need B 2 at 6.5 per bucket; 2 buckets have 16 slots, so the fault picks B 1.
+        for (fault, b, grows) in [(None, 2, 0), (Some(Fault::CapacityHintBySlots), 1, 1)] {
+            let mut map = placed(15);
+            if let Some(fault) = fault {
+                map.inject(fault);
+            }
+            assert_eq!(map.stats().b, b, "{fault:?}");
+            for k in 0..15 {
+                map.insert(key(9, k), k);
+            }
+            assert_eq!(map.stats().grows, grows, "{fault:?}");
+            assert_eq!(map.check_invariants(), Ok(()));
+        }
+        // Hints up to 6.5 per bucket are sized right either way.
+        assert_eq!(faulty(13, Fault::CapacityHintBySlots).stats().b, 1);
+        // Injected into a map already in use, it re-sizes nothing.
+        let mut map = placed(15);
+        map.insert(key(9, 0), 0);
+        map.inject(Fault::CapacityHintBySlots);
+        assert_eq!(map.stats().b, 2);
+    }
+
+    #[test]
+    fn grow_on_update_starts_a_growth_when_a_full_map_updates_a_key() {
+        for (fault, grows) in [(None, 0), (Some(Fault::GrowOnUpdate), 1)] {
+            let mut map = placed(0);
+            if let Some(fault) = fault {
+                map.inject(fault);
+            }
+            // 8 entries fill B 0 to its limit: only a ninth key may start a growth.
+            for k in 0..8 {
+                map.insert(key(9, k), k);
+            }
+            assert_eq!(map.insert(key(9, 0), 100), Some(0));
+            assert_eq!(map.stats().grows, grows, "{fault:?}");
+            assert_eq!(map.get(&key(9, 0)), Some(&100));
+            assert_eq!(map.check_invariants(), Ok(()));
+        }
+    }
+
+    #[test]
+    fn tombstones_count_toward_load_doubles_again_and_again_under_churn() {
+        for (fault, max_b) in [(None, 0), (Some(Fault::TombstonesCountTowardLoad), 4)] {
+            let mut map = placed(0);
+            if let Some(fault) = fault {
+                map.inject(fault);
+            }
+            for k in 0..8 {
+                map.insert(key(9, k), k);
+            }
+            // Remove the oldest key, insert a new one: always 7 or 8 entries.
+            for k in 8..200 {
+                assert_eq!(map.remove(&key(9, k - 8)), Some(k - 8));
+                map.insert(key(9, k), k);
+                assert_eq!(map.len(), 8);
+            }
+            let b = map.stats().b;
+            if fault.is_some() {
+                assert!(b >= max_b, "B {b}: the map kept doubling at 8 entries");
+            } else {
+                assert_eq!(b, max_b, "8 entries fit one bucket");
+            }
+            assert_eq!(map.check_invariants(), Ok(()));
+        }
+    }
+
+    #[test]
+    fn grow_work_skips_nevacuate_leaves_a_growth_unfinished() {
+        for fault in [None, Some(Fault::GrowWorkSkipsNevacuate)] {
+            let mut map = placed(26);
+            if let Some(fault) = fault {
+                map.inject(fault);
+            }
+            assert_eq!(map.stats().buckets, 4);
+            assert!(map.force_grow());
+            // Every key maps to old bucket 0: only bucket nevacuate's evacuation reaches the rest.
+            for k in 0..20 {
+                map.insert(key(9, k << 3), k);
+                map.remove(&key(9, k << 3));
+            }
+            assert_eq!(map.is_growing(), fault.is_some(), "{fault:?}");
+            assert_eq!(map.check_invariants(), Ok(()));
+        }
+    }
 }

@@ -3,7 +3,9 @@
 //! It applies each op to the map under test (a [`Target`]) and to the [`Model`] and checks, on
 //! every step: plain-op results and `len()` equal, every cursor yield allowed (rules 1-7, judged
 //! by the model), full coverage when a cursor ends, and the target's audit after every op (or
-//! every `audit_every`-th) where it has one. At the end of the program it drains every live cursor
+//! every `audit_every`-th) where it has one, and, for a target that reports its shape, the shape
+//! contract after creation and after every op (semantics.md §3a, [`crate::shape`]: sizing for the
+//! capacity hint, a trigger for every growth started, the bound on buckets under churn). At the end of the program it drains every live cursor
 //! to its end, audits once more and compares the map's whole contents with the model's. A panic
 //! inside the map is caught and reported as a failure at the op that caused it.
 
@@ -17,6 +19,7 @@ pub use crate::failure::{Failure, FailureKind, Stage};
 use crate::model::{Allowed, Model, Violation};
 use crate::op::{CursorId, Op, OpKind, MAX_CURSORS};
 use crate::program::Program;
+use crate::shape::{ShapeChecker, ShapeEvent, ShapeViolation};
 pub(crate) use crate::target::create_map;
 pub use crate::target::SimMap;
 pub use crate::target::MAX_FORCED_BUCKETS;
@@ -162,6 +165,12 @@ struct Executor<'a, T: Target> {
     step: usize,
     since_audit: u32,
     log: Option<&'a mut dyn FnMut(&str)>,
+    /// The shape rules' state, for a target that reports its shape.
+    shape: Option<ShapeChecker>,
+    /// What the op just applied was, for the shape rules.
+    shape_event: ShapeEvent,
+    /// Checking the map as created, before the first op: a failure is at [`Stage::CreateMap`].
+    creating: bool,
 }
 
 impl<'a, T: Target> Executor<'a, T> {
@@ -182,6 +191,9 @@ impl<'a, T: Target> Executor<'a, T> {
             step: 0,
             since_audit: 0,
             log,
+            shape: None,
+            shape_event: ShapeEvent::Other,
+            creating: false,
         }
     }
 
@@ -204,10 +216,18 @@ impl<'a, T: Target> Executor<'a, T> {
 
     fn run_checks(&mut self) -> Result<(), Violation> {
         let audits = self.info.capabilities.audit;
+        if self.info.capabilities.shape {
+            self.creating = true;
+            let created = self.reported_shape();
+            let capacity = self.program.config.initial_capacity as usize;
+            self.shape = Some(ShapeChecker::new(capacity, created).map_err(shape_violation)?);
+            self.creating = false;
+        }
         for (step, op) in self.program.ops.iter().enumerate() {
             self.step = step;
             self.apply(op)?;
             self.check_len()?;
+            self.check_shape()?;
             self.since_audit += 1;
             if audits
                 && (op.kind() == OpKind::Audit
@@ -223,6 +243,8 @@ impl<'a, T: Target> Executor<'a, T> {
                 self.step_cursor(c, u64::MAX)?;
             }
         }
+        self.shape_event = ShapeEvent::Other;
+        self.check_shape()?;
         if audits {
             self.audit()?;
         }
@@ -239,13 +261,19 @@ impl<'a, T: Target> Executor<'a, T> {
         self.stats.ops += 1;
         self.stats.op_counts[op.kind().index()] += 1;
         let step = self.step;
+        self.shape_event = ShapeEvent::Other;
         match *op {
             Op::Insert { key, value } => {
                 let found = self.target.insert(key, value);
                 let expected = self.model.insert(key, value, step);
+                self.shape_event = ShapeEvent::Insert {
+                    key,
+                    new: expected.is_none(),
+                };
                 self.compare(op, expected, found)
             }
             Op::Remove { key } => {
+                self.shape_event = ShapeEvent::Remove;
                 let found = self.target.remove(key);
                 let expected = self.model.remove(key, step);
                 self.compare(op, expected, found)
@@ -258,6 +286,7 @@ impl<'a, T: Target> Executor<'a, T> {
                 if self.model.has_active_cursors() {
                     self.stats.coverage.clear_during_iteration += 1;
                 }
+                self.shape_event = ShapeEvent::Clear;
                 self.target.clear();
                 self.model.clear(step);
                 self.log_op(op, || "len 0".into());
@@ -284,16 +313,19 @@ impl<'a, T: Target> Executor<'a, T> {
                 Ok(())
             }
             Op::ForceGrow => {
+                self.shape_event = ShapeEvent::ForceGrow;
                 self.target.force_grow();
                 self.log_growth(op);
                 Ok(())
             }
             Op::ForceSameSizeGrow => {
+                self.shape_event = ShapeEvent::ForceSameSizeGrow;
                 self.target.force_same_size_grow();
                 self.log_growth(op);
                 Ok(())
             }
             Op::EvacuateStep => {
+                self.shape_event = ShapeEvent::EvacuateStep;
                 let was_growing = self.target.is_growing();
                 let evacuated = self.target.evacuate_step();
                 self.log_op(op, || format!("model: {was_growing:?} | map: {evacuated}"));
@@ -376,6 +408,7 @@ impl<'a, T: Target> Executor<'a, T> {
             }
             Op::Extend { key, count, value } => {
                 let entries: Vec<(u64, u64)> = Op::entries(key, count, value).collect();
+                self.shape_event = ShapeEvent::Extend { key, count };
                 self.target.extend(&entries);
                 for &(k, v) in &entries {
                     self.model.insert(k, v, step);
@@ -532,6 +565,29 @@ impl<'a, T: Target> Executor<'a, T> {
         Ok(())
     }
 
+    /// The shape rules after the op just applied, for a target that reports its shape.
+    #[inline]
+    fn check_shape(&mut self) -> Result<(), Violation> {
+        if self.shape.is_none() {
+            return Ok(());
+        }
+        let now = self.reported_shape();
+        match self.shape.as_mut() {
+            Some(checker) => checker
+                .after(self.shape_event, now)
+                .map_err(shape_violation),
+            None => Ok(()),
+        }
+    }
+
+    /// The target's shape; a target whose capabilities claim one must report it.
+    #[inline]
+    fn reported_shape(&mut self) -> crate::shape::Shape {
+        self.target
+            .shape()
+            .expect("a target with the `shape` capability reports its shape")
+    }
+
     /// The whole map (and the second map), through its own iteration, against the model:
     /// nothing lost, nothing extra, nothing twice.
     fn check_contents(&mut self) -> Result<(), Violation> {
@@ -575,9 +631,14 @@ impl<'a, T: Target> Executor<'a, T> {
                     panic_message(&*payload)
                 )
             });
+        let stage = if self.creating {
+            Stage::CreateMap
+        } else {
+            Stage::at(&self.program.ops, self.step)
+        };
         Failure {
             step: self.step,
-            stage: Stage::at(&self.program.ops, self.step),
+            stage,
             kind: violation.kind,
             expected: violation.expected,
             found: violation.found,
@@ -637,6 +698,14 @@ fn check_entries(
             show(&found)
         ),
     })
+}
+
+fn shape_violation(v: ShapeViolation) -> Violation {
+    Violation {
+        kind: FailureKind::Shape(v.rule),
+        expected: v.expected,
+        found: v.found,
+    }
 }
 
 /// Runs `create`, turning a panic into a [`Stage::CreateMap`] failure.

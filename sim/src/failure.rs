@@ -5,6 +5,7 @@ use std::fmt;
 use map_core::Invariant;
 
 use crate::op::Op;
+use crate::shape::ShapeRule;
 
 /// Which check failed. The shrinker keeps a smaller program only if it fails with the same kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +26,9 @@ pub enum FailureKind {
     MissedEntry,
     /// `check_invariants` reported this broken invariant.
     Invariant(Invariant),
+    /// The map's size or growth broke the shape contract (semantics.md §3a): its sizing for the
+    /// capacity hint, a growth without its trigger, or the bound on buckets under churn.
+    Shape(ShapeRule),
     /// The map panicked.
     Panic,
 }
@@ -41,6 +45,7 @@ impl FailureKind {
             FailureKind::StaleValue => "stale value yielded (rule 3)".to_string(),
             FailureKind::MissedEntry => "entry missed (rule 4)".to_string(),
             FailureKind::Invariant(invariant) => format!("broken invariant {invariant:?}"),
+            FailureKind::Shape(rule) => format!("shape: {} (§3a)", rule.name()),
             FailureKind::Panic => "panic in the map".to_string(),
         }
     }

@@ -88,6 +88,12 @@ impl Target {
                 Fault::RemoveSkipsCountDuringGrow,
                 Fault::SameSizeGrowSplits,
                 Fault::TophashNoMinOffset,
+                // The shape faults: the executor's shape check (sim::shape) catches them; inputs
+                // of the committed seed corpus already fail with each (3 to 46 of 48).
+                Fault::CapacityHintBySlots,
+                Fault::GrowOnUpdate,
+                Fault::TombstonesCountTowardLoad,
+                Fault::GrowWorkSkipsNevacuate,
             ],
             Target::DuplicateYield => &[
                 Fault::SkipCheckBucket,

@@ -23,6 +23,7 @@ pub mod model;
 pub mod op;
 pub mod program;
 pub mod runner;
+pub mod shape;
 pub mod shrink;
 pub mod target;
 pub mod trace;

@@ -24,6 +24,7 @@ use crate::coverage::Coverage;
 use crate::failure::FailureKind;
 use crate::op::{CursorId, OpKind};
 use crate::program::Program;
+use crate::shape::Shape;
 
 pub(crate) use self::map_core::create_map;
 pub use self::map_core::{MapCoreTarget, SimMap, MAX_FORCED_BUCKETS};
@@ -50,6 +51,10 @@ pub struct Capabilities {
     /// any point, `Clone` (with a second map that goes its own way), `PartialEq`, `Extend` and
     /// `FromIterator` ([`Target::get_mut_write`] and the methods after it).
     pub api: bool,
+    /// The map reports its [`Shape`] ([`Target::shape`]): bucket count, growth state and the
+    /// growths it started, so the executor checks the shape contract (semantics.md §3a: sizing,
+    /// growth triggers, the churn bound) after every op.
+    pub shape: bool,
     /// Whether the same program always gets the same answers. A target that randomizes by itself
     /// (Go's runtime map) is not: its failures are replayed and shrunk several times, and every
     /// report says how often a failure reproduced.
@@ -65,6 +70,7 @@ impl Capabilities {
         diagram: false,
         state: false,
         api: false,
+        shape: false,
         deterministic: true,
     };
 
@@ -82,6 +88,7 @@ impl Capabilities {
         diagram: true,
         state: true,
         api: true,
+        shape: true,
         deterministic: true,
     };
 
@@ -110,6 +117,7 @@ impl Capabilities {
             (self.diagram, "diagram"),
             (self.state, "state-coverage"),
             (self.api, "rust-api"),
+            (self.shape, "shape"),
         ];
         let mut names: Vec<&'static str> = flags
             .into_iter()
@@ -192,6 +200,12 @@ pub trait Target {
     /// Whether a growth is under way, if the target can tell; asked before every cursor step
     /// (for coverage) and by the verbose log.
     fn is_growing(&mut self) -> Option<bool> {
+        None
+    }
+
+    /// The map's size and growth counters, if it reports them ([`Capabilities::shape`]); read
+    /// once after creation and after every op, so it must be cheap (a few field reads).
+    fn shape(&mut self) -> Option<Shape> {
         None
     }
 
@@ -318,6 +332,9 @@ impl Target for Box<dyn Target> {
     }
     fn is_growing(&mut self) -> Option<bool> {
         (**self).is_growing()
+    }
+    fn shape(&mut self) -> Option<Shape> {
+        (**self).shape()
     }
     fn state_line(&mut self) -> Option<String> {
         (**self).state_line()

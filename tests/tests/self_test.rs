@@ -150,7 +150,7 @@ mod faults {
     /// of what the generator achieved when this was written (in brackets), so that a generator
     /// change that blinds the harness to a class fails here, while ordinary changes to which
     /// seeds draw what do not. `sim faults` prints the rates over 1,000 seeds (BENCHMARKS.md §3).
-    const RATE_FLOORS: [(Fault, u64); 18] = [
+    const RATE_FLOORS: [(Fault, u64); 22] = [
         (Fault::SkipCheckBucket, 55),               // (79)
         (Fault::StaleEvacuatedYield, 35),           // (50)
         (Fault::ClearKeepsCursors, 46),             // (67)
@@ -169,6 +169,10 @@ mod faults {
         (Fault::EqIgnoresValues, 49),               // (70)
         (Fault::ExtendKeepsFirst, 43),              // (62)
         (Fault::FromIterKeepsFirst, 43),            // (62)
+        (Fault::CapacityHintBySlots, 13),           // (19)
+        (Fault::GrowOnUpdate, 43),                  // (62)
+        (Fault::TombstonesCountTowardLoad, 72),     // (103)
+        (Fault::GrowWorkSkipsNevacuate, 120),       // (172)
     ];
 
     #[test]

@@ -32,6 +32,7 @@ pub(super) const INFO: TargetInfo = TargetInfo {
         diagram: true,
         state: true,
         api: false,
+        shape: false,
         deterministic: false,
     },
     create: |program| KIND.target(program),

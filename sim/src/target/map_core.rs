@@ -8,6 +8,7 @@ use crate::failure::FailureKind;
 use crate::hasher::SimHasher;
 use crate::op::{CursorId, MAX_CURSORS};
 use crate::program::{Config, Program};
+use crate::shape::Shape;
 
 /// [`crate::op::Op::ForceGrow`] is skipped once the map has this many buckets: every forced
 /// doubling costs memory however few entries the map holds, and no program may exhaust memory.
@@ -148,6 +149,20 @@ impl Target for MapCoreTarget {
 
     fn is_growing(&mut self) -> Option<bool> {
         Some(self.map.is_growing())
+    }
+
+    #[inline]
+    fn shape(&mut self) -> Option<Shape> {
+        let s = self.map.shape();
+        Some(Shape {
+            len: s.len,
+            b: s.b,
+            overflow_buckets: s.overflow_buckets,
+            growing: s.growing,
+            same_size: s.same_size,
+            doubling_growths: s.grows,
+            same_size_growths: s.same_size_grows,
+        })
     }
 
     fn state_line(&mut self) -> Option<String> {
