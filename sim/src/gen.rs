@@ -123,8 +123,9 @@ fn draw_weights(rng: &mut ChaCha8Rng, max_cursors: u8) -> OpWeights {
             OpKind::Audit => (0.3, 1, 1),
             // The Rust map API: each on in about a third of the programs, rarely heavy.
             OpKind::CloneInsert | OpKind::CloneRemove => (0.35, 1, 4),
-            OpKind::GetMut | OpKind::ContainsKey | OpKind::Index | OpKind::Extend => (0.35, 1, 3),
-            OpKind::Iter | OpKind::Clone | OpKind::Eq | OpKind::FromIter => (0.35, 1, 1),
+            OpKind::GetMut | OpKind::ContainsKey | OpKind::Index | OpKind::Extend => (0.35, 1, 2),
+            // Whole-map ops cost the map's size each: on in fewer programs.
+            OpKind::Iter | OpKind::Clone | OpKind::Eq | OpKind::FromIter => (0.25, 1, 1),
         };
         let is_cursor_op = matches!(
             kind,
@@ -485,6 +486,12 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
                 draw.ops.push(Op::EvacuateStep);
             }
             OpKind::Audit => draw.ops.push(Op::Audit),
+            // A whole-map op costs the map's size: on big maps, draw it less often, as audits are.
+            OpKind::Iter | OpKind::Clone | OpKind::Eq | OpKind::FromIter
+                if draw.state.keys.len() > WHOLE_MAP_OPS_FREELY
+                    && !draw
+                        .rng
+                        .gen_bool(WHOLE_MAP_OPS_FREELY as f64 / draw.state.keys.len() as f64) => {}
             OpKind::Clone if draw.rng.gen_bool(0.5) => draw.clone_and_diverge(),
             _ => {
                 let op = draw.api_op(kind);
@@ -841,7 +848,7 @@ impl Draw<'_> {
             },
             OpKind::Extend | OpKind::FromIter => {
                 // Every key of the run stays in the key space (the key pool indexes only those).
-                let count = self.rng.gen_range(1..=40.min(2 * key_space) as u8);
+                let count = self.rng.gen_range(1..=16.min(2 * key_space) as u8);
                 let keys = u64::from(count).div_ceil(2);
                 let key = self.rng.gen_range(0..key_space.saturating_sub(keys).max(1));
                 self.state.next_value += u64::from(count);
@@ -861,6 +868,11 @@ impl Draw<'_> {
         }
     }
 }
+
+/// Up to this many present keys, `iter`, `clone`, `eq` and `from-iter` are drawn at their
+/// weight; above it, in proportion to `WHOLE_MAP_OPS_FREELY / len`, so that their cost per
+/// program stays about that of a map of this size.
+const WHOLE_MAP_OPS_FREELY: usize = 128;
 
 /// Go's `overLoadFactor`: more than 8 entries and more than 6.5 per bucket.
 fn over_load_factor(count: u64, log_buckets: u32) -> bool {

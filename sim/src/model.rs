@@ -135,6 +135,21 @@ impl Model {
         self.entries.is_empty()
     }
 
+    /// Every present key with its value, in the order of the op history (not sorted: for
+    /// copying the model, where order does not matter).
+    pub fn unsorted_entries(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.entries.iter().map(|(&k, e)| (k, e.value))
+    }
+
+    /// Whether `other` holds exactly the same keys with the same values.
+    pub fn same_entries(&self, other: &Model) -> bool {
+        self.len() == other.len()
+            && self
+                .entries
+                .iter()
+                .all(|(k, e)| other.entries.get(k).is_some_and(|o| o.value == e.value))
+    }
+
     /// Every present key with its value, in key order.
     pub fn entries(&self) -> Vec<(u64, u64)> {
         let mut entries: Vec<(u64, u64)> =

@@ -12,17 +12,17 @@ use sim::target::{self, TargetInfo};
 use super::args::{self, SeedRange, Shard};
 use super::{report, Outcome, UsageError, EXIT_CODES};
 
-/// The default seed range: about 30 s in release on 2 idle cores (about 58 s of CPU time).
+/// The default seed range: about 30 s in release on 2 idle cores (about 55 s of CPU time).
 pub const DEFAULT_SEEDS: SeedRange = SeedRange {
     start: 0,
-    end: 200_000,
+    end: 100_000,
 };
 
 /// Run the programs of a range of seeds, checking every step against the model.
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXIT_CODES)]
 pub struct Args {
-    /// Seeds to run, `A..B` (B exclusive). Default: 0..200000 (about 30 s in release on 2 idle cores),
+    /// Seeds to run, `A..B` (B exclusive). Default: 0..100000 (about 30 s in release on 2 idle cores),
     /// or every seed from 0 when `--time` is given.
     #[arg(long, value_parser = args::seed_range)]
     seeds: Option<SeedRange>,
