@@ -20,7 +20,6 @@ use crate::model::{Allowed, Model, Violation};
 use crate::op::{CursorId, Op, OpKind, MAX_CURSORS};
 use crate::program::Program;
 use crate::shape::{ShapeChecker, ShapeEvent, ShapeViolation};
-pub(crate) use crate::target::create_map;
 pub use crate::target::SimMap;
 pub use crate::target::MAX_FORCED_BUCKETS;
 use crate::target::{self, MapCoreTarget, Target, TargetInfo};

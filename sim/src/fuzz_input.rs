@@ -3,7 +3,8 @@
 //! A fuzz target (`fuzz/fuzz_targets/<name>.rs`) is one line: [`fuzz_one`] with its [`Target`].
 //! The bytes are decoded by `arbitrary::Unstructured` into the simulator's own [`Program`]
 //! ([`decode`]), with the fault named by the environment variable [`FAULT_ENV`] injected, and run
-//! by [`check`]: the executor, plus for `differential` a std `HashMap` oracle. A failure panics
+//! by [`check`]: the executor, plus for `differential` the same program on the std-hash-map
+//! target. A failure panics
 //! with the failure and the program in trace format, so libFuzzer's artifact and the printed text
 //! both reproduce it; [`import_file`] (`sim import`) turns the artifact into a shrunk trace file.
 //! [`write_seed_corpus`] makes the committed seed corpora from generated programs.
@@ -11,7 +12,6 @@
 mod corpus;
 mod decode;
 mod import;
-mod oracle;
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,10 +26,10 @@ pub use decode::{
     decode, encode, encode_fill, encode_ops, encode_within, project, HEADER_LEN, MAX_FORCED_GROWS,
 };
 pub use import::{import, import_file, trace_path, ImportError, Imported};
-pub use oracle::check_against_std;
 
 use crate::exec::{self, Failure, RunStats};
 use crate::program::Program;
+use crate::target;
 use crate::trace;
 
 /// The environment variable naming the fault a fuzz target injects (a kebab name such as
@@ -46,7 +46,8 @@ pub enum Target {
     /// Cursors interleaved with growth, removes, re-inserts and clears, with the iteration rules
     /// checked on every step: duplicate, missed, stale and removed entries yielded.
     DuplicateYield,
-    /// Plain ops over a large key space, checked by the model and by std's `HashMap`.
+    /// Plain ops and the map API over a large key space, run on map-core and on std's
+    /// `HashMap`, both checked by the model.
     Differential,
 }
 
@@ -151,14 +152,30 @@ impl FromStr for Target {
     }
 }
 
-/// Runs `program` as `target` checks it: the executor (every step against the model), and for
-/// `differential` the std `HashMap` oracle as well.
+/// Runs `program` as `target` checks it: the executor on map-core (every step against the
+/// model), and for `differential` the same program on std's `HashMap` as well
+/// ([`on_std_hash_map`]): a second, independent map judged by the same model, so that a bug the
+/// model shares with map-core shows up as std disagreeing with the model.
 pub fn check(target: Target, program: &Program) -> Result<RunStats, Failure> {
     let stats = exec::run(program)?;
     if target == Target::Differential {
-        check_against_std(program)?;
+        exec::run(&on_std_hash_map(program))?;
     }
     Ok(stats)
+}
+
+/// `program` as the std-hash-map target runs it: the ops std's `HashMap` has (plain ops and the
+/// map API; no cursors, no growth controls), no fault.
+pub fn on_std_hash_map(program: &Program) -> Program {
+    let std_map = target::lookup("std-hash-map").expect("std-hash-map is built in");
+    let mut on_std = program.clone();
+    on_std.config.target = std_map.name.to_string();
+    on_std.config.fault = None;
+    on_std
+        .ops
+        .retain(|op| std_map.capabilities.supports(op.kind()));
+    crate::gen::restrict_to(&mut on_std.config, &std_map.capabilities);
+    on_std
 }
 
 /// The fault named by [`FAULT_ENV`], read once per process.

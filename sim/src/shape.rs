@@ -314,14 +314,32 @@ impl ShapeChecker {
     pub fn after(&mut self, event: ShapeEvent, now: Shape) -> Result<(), ShapeViolation> {
         let pre = self.prev;
         self.prev = now;
-        // Nothing moved: the common case of gets, cursor steps, updates and most inserts and
-        // removes outside a growth. Only the sizing window and the maximum length need keeping.
-        if now == pre && !pre.growing {
-            self.follow_window(event);
-            return Ok(());
-        }
         if let ShapeEvent::Extend { key, count } = event {
             return self.after_extend(key, count, pre, now);
+        }
+        // Nothing but the length moved, outside a growth: the common case of every plain op
+        // that starts no growth and adds no overflow bucket. What the full check would do then,
+        // in a few comparisons: follow the sizing window and the maximum length, and, for an
+        // insert of an absent key, hold it to the overflow rule (Go's tooManyOverflowBuckets).
+        let new_key = matches!(event, ShapeEvent::Insert { new: true, .. });
+        if !pre.growing
+            && (Shape {
+                len: pre.len,
+                ..now
+            }) == pre
+            && !(new_key && pre.overflow_buckets >= overflow_threshold(pre.b))
+            && u32::from(now.b)
+                <= u32::from(self.hinted_b.max(self.max_len_b)) + self.forced_doublings
+        {
+            if now.len > self.max_len {
+                self.max_len = now.len;
+                self.max_len_b = sized_b(now.len);
+            }
+            if new_key {
+                self.overflow_allowance = overflow_threshold(now.b);
+            }
+            self.follow_window(event);
+            return Ok(());
         }
         self.check(event, pre, now)
     }

@@ -26,7 +26,6 @@ use crate::op::{CursorId, OpKind};
 use crate::program::Program;
 use crate::shape::Shape;
 
-pub(crate) use self::map_core::create_map;
 pub use self::map_core::{MapCoreTarget, SimMap, MAX_FORCED_BUCKETS};
 pub use self::std_maps::{BTreeMapTarget, HashMapTarget};
 

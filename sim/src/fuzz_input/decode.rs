@@ -51,6 +51,16 @@ const GROW: Code = Code::Op(OpKind::ForceGrow);
 const SAME: Code = Code::Op(OpKind::ForceSameSizeGrow);
 const EVAC: Code = Code::Op(OpKind::EvacuateStep);
 const FILL: Code = Code::Fill;
+const GET_MUT: Code = Code::Op(OpKind::GetMut);
+const CONTAINS: Code = Code::Op(OpKind::ContainsKey);
+const INDEX: Code = Code::Op(OpKind::Index);
+const ITER: Code = Code::Op(OpKind::Iter);
+const CLONE: Code = Code::Op(OpKind::Clone);
+const CLONE_INSERT: Code = Code::Op(OpKind::CloneInsert);
+const CLONE_REMOVE: Code = Code::Op(OpKind::CloneRemove);
+const EQ: Code = Code::Op(OpKind::Eq);
+const EXTEND: Code = Code::Op(OpKind::Extend);
+const FROM_ITER: Code = Code::Op(OpKind::FromIter);
 
 /// Structure-heavy: inserts and removes against forced growth and evacuation steps. No cursors:
 /// this target is about the bucket arrays, audited after every op of a short program and 8 times
@@ -71,11 +81,41 @@ const DUPLICATE_YIELD_CODES: [Code; 32] = [
     GROW, GROW, SAME, EVAC, EVAC, FILL, FILL,
 ];
 
-/// Plain ops only, over a large key space: growth happens naturally, as in real use.
+/// Plain ops and the map API (lookups, writes through get_mut, clones, equality, extend and
+/// collect) over a large key space: growth happens naturally, as in real use.
 const DIFFERENTIAL_CODES: [Code; 32] = [
-    INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT,
-    REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, //
-    GET, GET, GET, GET, GET, GET, GET, GET, CLEAR, FILL, FILL, FILL,
+    INSERT,
+    INSERT,
+    INSERT,
+    INSERT,
+    INSERT,
+    INSERT,
+    INSERT,
+    INSERT,
+    INSERT, //
+    REMOVE,
+    REMOVE,
+    REMOVE,
+    REMOVE,
+    REMOVE,
+    REMOVE,
+    GET,
+    GET,
+    GET,
+    CLEAR,
+    FILL,
+    FILL, //
+    GET_MUT,
+    CONTAINS,
+    INDEX,
+    ITER,
+    CLONE,
+    CLONE_INSERT,
+    CLONE_REMOVE,
+    EQ,
+    EXTEND,
+    FROM_ITER, //
+    FILL,
 ];
 
 /// The fixed parts of a target's programs and the shape of its input.

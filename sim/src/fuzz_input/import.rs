@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use map_core::Fault;
 
-use super::{decode, oracle, Target};
+use super::{decode, on_std_hash_map, Target};
 use crate::exec::{self, Failure};
 use crate::program::Program;
 use crate::{shrink, trace};
@@ -23,8 +23,9 @@ pub struct Imported {
     pub failure: Failure,
     /// Candidate programs the shrinker ran.
     pub shrink_runs: usize,
-    /// Whether only the std `HashMap` oracle sees the failure (`differential`): then `sim replay`,
-    /// which judges with the model, does not reproduce it; the trace says so.
+    /// Whether the failure is std's `HashMap` disagreeing with the model (`differential`, with
+    /// map-core clean): the trace is then a `target std-hash-map` trace, and a bug of the model
+    /// (or of std) is what it shows.
     pub std_oracle_only: bool,
     /// The trace file's text: comments naming the source and the failure, then the program.
     pub trace: String,
@@ -75,12 +76,12 @@ pub fn import(target: Target, data: &[u8], fault: Option<Fault>) -> Result<Impor
             let s = shrink::shrink(&original, &failure);
             (s.program, s.failure, s.runs, false)
         }
-        Ok(_) if target == Target::Differential => match oracle::check_against_std(&original) {
+        Ok(_) if target == Target::Differential => match exec::run(&on_std_hash_map(&original)) {
             Err(failure) => {
-                let (program, failure, runs) = oracle::shrink_against_std(&original, &failure);
-                (program, failure, runs, true)
+                let s = shrink::shrink(&on_std_hash_map(&original), &failure);
+                (s.program, s.failure, s.runs, true)
             }
-            Ok(()) => {
+            Ok(_) => {
                 return Err(ImportError::Clean {
                     target,
                     ops: original.ops.len(),
@@ -123,8 +124,8 @@ fn trace_text(
     }
     if std_only {
         text.push_str(
-            "# seen only by the differential target's std HashMap oracle, not by the model:\n\
-             # `sim replay` runs it clean; the fuzz target's check reproduces it\n",
+            "# map-core ran it clean; std's HashMap disagreed with the model (a bug of the model,\n\
+             # or of std): the trace runs on target std-hash-map\n",
         );
     }
     text.push_str(&trace::print(shrunk));

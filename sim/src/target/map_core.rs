@@ -62,7 +62,7 @@ impl MapCoreTarget {
 }
 
 /// The program's map: its capacity, hasher and seed, and its fault when one is injected.
-pub(crate) fn create_map(config: &Config) -> SimMap {
+fn create_map(config: &Config) -> SimMap {
     let hasher = SimHasher::new(config.hasher, config.hasher_seed);
     #[cfg_attr(not(feature = "faults"), allow(unused_mut))]
     let mut map = GoMap::with_capacity_hasher_and_seed(
