@@ -116,6 +116,11 @@ enum Command {
         /// The simulator's first seed (default: derived from today's date, new every day).
         #[arg(long)]
         sim_start_seed: Option<u64>,
+        /// The maps the simulator and the property tests check (repeatable; `sim targets` lists
+        /// them): each gets an equal share of the simulator's time. A target that randomizes by
+        /// itself (go) runs with `--keep-going`, so its summary counts every failing seed.
+        #[arg(long = "target", value_name = "NAME", default_value = "map-core")]
+        targets: Vec<String>,
         /// Jobs to leave out (repeatable).
         #[arg(long, value_enum)]
         skip: Vec<Job>,
@@ -230,18 +235,23 @@ fn main() -> ExitCode {
             minutes,
             proptest_cases,
             sim_start_seed,
+            targets,
             skip,
             verbose,
-        } => {
-            let request = nightly::NightlyRequest {
-                minutes,
-                proptest_cases,
-                sim_start_seed,
-                skip,
-                verbose,
-            };
-            nightly::nightly_command(&ws, &request)
-        }
+        } => match targets.iter().find_map(|t| sim::target::lookup(t).err()) {
+            Some(unknown) => Err(Error::Usage(unknown)),
+            None => {
+                let request = nightly::NightlyRequest {
+                    minutes,
+                    proptest_cases,
+                    sim_start_seed,
+                    targets,
+                    skip,
+                    verbose,
+                };
+                nightly::nightly_command(&ws, &request)
+            }
+        },
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
