@@ -252,9 +252,10 @@ fn sim_job(
                 .output
                 .lines()
                 .filter(|l| {
-                    l.contains("replay") || l.contains("seeds failed") || l.starts_with("  ")
+                    l.contains("replay with")
+                        || l.contains("seeds failed")
+                        || l.contains("(first seeds:")
                 })
-                .filter(|l| !l.contains("state coverage"))
                 .take(8)
                 .collect();
             Verdict::Found(format!(
