@@ -312,25 +312,27 @@ impl ShapeChecker {
     /// Checks the shape `now` reported after an op of kind `event`.
     #[inline]
     pub fn after(&mut self, event: ShapeEvent, now: Shape) -> Result<(), ShapeViolation> {
-        let pre = self.prev;
-        self.prev = now;
-        if let ShapeEvent::Extend { key, count } = event {
-            return self.after_extend(key, count, pre, now);
-        }
         // Nothing but the length moved, outside a growth: the common case of every plain op
         // that starts no growth and adds no overflow bucket. What the full check would do then,
         // in a few comparisons: follow the sizing window and the maximum length, and, for an
         // insert of an absent key, hold it to the overflow rule (Go's tooManyOverflowBuckets).
+        // (Field by field, and only the length written back: this runs after every op.)
+        let pre = &self.prev;
         let new_key = matches!(event, ShapeEvent::Insert { new: true, .. });
-        if !pre.growing
-            && (Shape {
-                len: pre.len,
-                ..now
-            }) == pre
+        let only_len_moved = !pre.growing
+            && !now.growing
+            && now.b == pre.b
+            && now.overflow_buckets == pre.overflow_buckets
+            && now.same_size == pre.same_size
+            && now.doubling_growths == pre.doubling_growths
+            && now.same_size_growths == pre.same_size_growths;
+        if only_len_moved
+            && !matches!(event, ShapeEvent::Extend { .. })
             && !(new_key && pre.overflow_buckets >= overflow_threshold(pre.b))
             && u32::from(now.b)
                 <= u32::from(self.hinted_b.max(self.max_len_b)) + self.forced_doublings
         {
+            self.prev.len = now.len;
             if now.len > self.max_len {
                 self.max_len = now.len;
                 self.max_len_b = sized_b(now.len);
@@ -340,6 +342,10 @@ impl ShapeChecker {
             }
             self.follow_window(event);
             return Ok(());
+        }
+        let pre = std::mem::replace(&mut self.prev, now);
+        if let ShapeEvent::Extend { key, count } = event {
+            return self.after_extend(key, count, pre, now);
         }
         self.check(event, pre, now)
     }
@@ -359,24 +365,8 @@ impl ShapeChecker {
         pre: Shape,
         now: Shape,
     ) -> Result<(), ShapeViolation> {
-        let (Some(doublings), Some(same_size)) = (
-            now.doubling_growths.checked_sub(pre.doubling_growths),
-            now.same_size_growths.checked_sub(pre.same_size_growths),
-        ) else {
-            return Err(trigger(
-                "the growth counters never go down".to_string(),
-                format!("before: {pre}; after: {now}"),
-            ));
-        };
-        if u64::from(now.b) != u64::from(pre.b) + doublings {
-            return Err(trigger(
-                "B changes only by a doubling growth, by one".to_string(),
-                format!(
-                    "B went from {} to {} with {doublings} doubling growths started",
-                    pre.b, now.b
-                ),
-            ));
-        }
+        let (doublings, same_size) = growths_started(pre, now)?;
+        check_b_moved_by(pre, now, doublings)?;
         for (k, _) in crate::op::Op::entries(key, count, 0) {
             self.follow_window(ShapeEvent::Insert { key: k, new: true });
         }
@@ -391,21 +381,7 @@ impl ShapeChecker {
                 found: format!("an extend started a doubling growth: before: {pre}; after: {now}"),
             });
         }
-        if now.len > self.max_len {
-            self.max_len = now.len;
-            self.max_len_b = sized_b(now.len);
-        }
-        let b_bound =
-            u64::from(self.hinted_b.max(self.max_len_b)) + u64::from(self.forced_doublings);
-        if u64::from(now.b) > b_bound {
-            return Err(churn(
-                format!(
-                    "B <= max(sized_b(hint {}), sized_b(max len {})) + forced doublings {} = {b_bound}",
-                    self.capacity, self.max_len, self.forced_doublings
-                ),
-                now,
-            ));
-        }
+        self.check_b_bound(now)?;
         let count = usize::from(count);
         if doublings + same_size > 0 {
             self.growth_start_len = pre.len + count;
@@ -453,15 +429,7 @@ impl ShapeChecker {
     }
 
     fn check(&mut self, event: ShapeEvent, pre: Shape, now: Shape) -> Result<(), ShapeViolation> {
-        let (Some(doublings), Some(same_size)) = (
-            now.doubling_growths.checked_sub(pre.doubling_growths),
-            now.same_size_growths.checked_sub(pre.same_size_growths),
-        ) else {
-            return Err(trigger(
-                "the growth counters never go down".to_string(),
-                format!("before: {pre}; after: {now}"),
-            ));
-        };
+        let (doublings, same_size) = growths_started(pre, now)?;
         let started = doublings + same_size;
         if started > 1 {
             return Err(trigger(
@@ -475,15 +443,7 @@ impl ShapeChecker {
         if started == 1 {
             check_trigger(event, pre, now, doublings == 1)?;
         }
-        if u64::from(now.b) != u64::from(pre.b) + doublings {
-            return Err(trigger(
-                "B changes only by a doubling growth, by one".to_string(),
-                format!(
-                    "B went from {} to {} with {doublings} doubling growths started",
-                    pre.b, now.b
-                ),
-            ));
-        }
+        check_b_moved_by(pre, now, doublings)?;
         self.follow_window(event);
         if doublings == 1 && event != ShapeEvent::ForceGrow {
             if let Some(keys) = &self.window {
@@ -508,13 +468,9 @@ impl ShapeChecker {
         self.check_churn(event, pre, now, started == 1)
     }
 
-    fn check_churn(
-        &mut self,
-        event: ShapeEvent,
-        pre: Shape,
-        now: Shape,
-        started: bool,
-    ) -> Result<(), ShapeViolation> {
+    /// Follows the largest length and checks `B <= max(sized_b(hint), sized_b(max len)) +
+    /// forced doublings`.
+    fn check_b_bound(&mut self, now: Shape) -> Result<(), ShapeViolation> {
         if now.len > self.max_len {
             self.max_len = now.len;
             self.max_len_b = sized_b(now.len);
@@ -530,6 +486,17 @@ impl ShapeChecker {
                 now,
             ));
         }
+        Ok(())
+    }
+
+    fn check_churn(
+        &mut self,
+        event: ShapeEvent,
+        pre: Shape,
+        now: Shape,
+        started: bool,
+    ) -> Result<(), ShapeViolation> {
+        self.check_b_bound(now)?;
         let new_key = matches!(event, ShapeEvent::Insert { new: true, .. });
         if started {
             self.growth_start_len = pre.len;
@@ -613,6 +580,35 @@ impl ShapeChecker {
         }
         Ok(())
     }
+}
+
+/// The doubling and same-size growths started between `pre` and `now`; the counters never go
+/// down.
+fn growths_started(pre: Shape, now: Shape) -> Result<(u64, u64), ShapeViolation> {
+    match (
+        now.doubling_growths.checked_sub(pre.doubling_growths),
+        now.same_size_growths.checked_sub(pre.same_size_growths),
+    ) {
+        (Some(doublings), Some(same_size)) => Ok((doublings, same_size)),
+        _ => Err(trigger(
+            "the growth counters never go down".to_string(),
+            format!("before: {pre}; after: {now}"),
+        )),
+    }
+}
+
+/// B changes only by the doublings started, one each.
+fn check_b_moved_by(pre: Shape, now: Shape, doublings: u64) -> Result<(), ShapeViolation> {
+    if u64::from(now.b) == u64::from(pre.b) + doublings {
+        return Ok(());
+    }
+    Err(trigger(
+        "B changes only by a doubling growth, by one".to_string(),
+        format!(
+            "B went from {} to {} with {doublings} doubling growths started",
+            pre.b, now.b
+        ),
+    ))
 }
 
 fn check_trigger(
