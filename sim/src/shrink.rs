@@ -106,6 +106,7 @@ impl Shrinker<'_> {
         loop {
             let before = self.best.clone();
             self.remove_chunks();
+            self.remove_windows();
             self.remove_cursors();
             self.remove_keys();
             self.lower_keys();
@@ -245,6 +246,36 @@ impl Shrinker<'_> {
                 break;
             }
             size /= 2;
+        }
+    }
+
+    /// Removes runs of ops of every length at every offset, longest first, in a program short
+    /// enough to afford it. [`Self::remove_chunks`] removes only aligned halves, quarters, and so
+    /// on, and stalls when the failure needs an exact count of ops (inserts up to a load-factor
+    /// threshold: 52 keys fail at B 3, 26 at B 2, 13 at B 1, 8 at B 0, and no aligned chunk takes
+    /// 52 to 26 while keeping the key the last op updates).
+    fn remove_windows(&mut self) {
+        // The pass costs about len^2 / 2 candidates, each run `tries` times at most.
+        let max_len = if self.tries == 1 { 64 } else { 16 };
+        if self.best.ops.len() > max_len {
+            return;
+        }
+        let mut size = self.best.ops.len().saturating_sub(1);
+        while size > 0 && !self.out_of_runs() {
+            // From the end, so that a removal does not move the ops still to be tried.
+            let mut start = self.best.ops.len().saturating_sub(size);
+            loop {
+                if start + size <= self.best.ops.len() {
+                    let mut ops = self.best.ops.clone();
+                    ops.drain(start..start + size);
+                    self.try_keep(self.with_ops(ops));
+                }
+                if start == 0 || self.out_of_runs() {
+                    break;
+                }
+                start -= 1;
+            }
+            size = size.min(self.best.ops.len()).saturating_sub(1);
         }
     }
 

@@ -45,3 +45,31 @@ fn every_fault_is_found_and_shrinks_to_at_most_12_ops() {
         );
     }
 }
+
+/// A failure that needs an exact number of inserts (here: an update at the load-factor threshold
+/// starts a growth under the fault, and the thresholds are 8, 13, 26 and 52 keys) shrinks to the
+/// smallest threshold, even when the updated key sits among the inserts that must go.
+#[test]
+fn a_failure_at_a_load_factor_threshold_shrinks_to_the_smallest_one() {
+    use sim::op::Op;
+    use sim::program::{Config, Program};
+    let mut ops: Vec<Op> = (0..52).map(|key| Op::Insert { key, value: 0 }).collect();
+    ops.push(Op::Insert { key: 21, value: 1 });
+    let program = Program::new(
+        Config {
+            key_space: 64,
+            fault: Some(Fault::GrowOnUpdate),
+            ..Config::default()
+        },
+        ops,
+    );
+    let failure = exec::run(&program).expect_err("the update at 52 keys starts a growth");
+    let shrunk = shrink(&program, &failure);
+    assert_eq!(shrunk.failure.kind, failure.kind);
+    assert!(
+        shrunk.after_len <= 9,
+        "shrunk to {} ops:\n{}",
+        shrunk.after_len,
+        trace::print(&shrunk.program)
+    );
+}
