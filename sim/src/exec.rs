@@ -187,7 +187,7 @@ impl<'a, T: Target> Executor<'a, T> {
             program,
             info,
             target,
-            model: Model::new(),
+            model: Model::for_key_space(program.config.key_space),
             stats: RunStats::default(),
             saw_growth: [false; MAX_CURSORS],
             second: None,
@@ -400,7 +400,11 @@ impl<'a, T: Target> Executor<'a, T> {
             Op::Clone => {
                 self.target.clone_to_second();
                 let entries: Vec<(u64, u64)> = self.model.unsorted_entries().collect();
-                self.second = Some(Model::from_entries(&entries, step));
+                self.second = Some(Model::from_entries(
+                    &entries,
+                    step,
+                    self.program.config.key_space,
+                ));
                 self.second_changed = true;
                 self.log_op(op, String::new);
                 Ok(())
@@ -408,7 +412,11 @@ impl<'a, T: Target> Executor<'a, T> {
             Op::FromIter { key, count, value } => {
                 let entries: Vec<(u64, u64)> = Op::entries(key, count, value).collect();
                 self.target.collect_to_second(&entries);
-                self.second = Some(Model::from_entries(&entries, step));
+                self.second = Some(Model::from_entries(
+                    &entries,
+                    step,
+                    self.program.config.key_space,
+                ));
                 self.second_changed = true;
                 self.log_op(op, String::new);
                 Ok(())
@@ -485,6 +493,7 @@ impl<'a, T: Target> Executor<'a, T> {
         }
     }
 
+    #[inline(always)]
     fn compare(
         &mut self,
         op: &Op,
@@ -495,7 +504,7 @@ impl<'a, T: Target> Executor<'a, T> {
         if expected == found {
             Ok(())
         } else {
-            Err(Model::mismatch(&op.to_string(), expected, found))
+            Err(mismatch(op, expected, found))
         }
     }
 
@@ -672,6 +681,12 @@ impl<'a, T: Target> Executor<'a, T> {
             log(&line());
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn mismatch(op: &Op, expected: Option<u64>, found: Option<u64>) -> Violation {
+    Model::mismatch(&op.to_string(), expected, found)
 }
 
 /// `found` (what `what` yielded, in its order) against the model's entries (in key order):

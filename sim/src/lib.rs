@@ -19,6 +19,7 @@ pub mod failure;
 pub mod fuzz_input;
 pub mod gen;
 pub mod hasher;
+mod key_index;
 pub mod model;
 pub mod op;
 pub mod program;

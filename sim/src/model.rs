@@ -19,19 +19,19 @@
 //! Per-cursor facts about an incarnation are bits in the incarnation itself (one bit per cursor
 //! handle), so a yield costs one lookup and creating a cursor one pass over the entries.
 //!
-//! The model runs once per op of every program, so its plain ops cost one hashed lookup each
-//! (an [`IndexMap`] with a fixed hasher: its iteration order follows the op history alone, so
-//! everything derived from it replays). What only explains a failure (when and how a key's last
+//! The model runs once per op of every program, so its plain ops cost one lookup each: an array
+//! index for the keys of the program's key space ([`crate::key_index::KeyMap`], whose order
+//! follows the op history alone, so everything derived from it replays). What only explains a failure (when and how a key's last
 //! incarnation ended) is an append-only log, read back only when a failure is reported.
 
 use indexmap::IndexMap;
 
 use crate::failure::FailureKind;
+use crate::key_index::KeyMap;
 use crate::op::{CursorId, MAX_CURSORS};
 
-/// A map from keys with a fixed hasher: hashed lookups whose results, and iteration order,
-/// depend on the op history alone.
-type KeyMap<V> = IndexMap<u64, V, foldhash::fast::FixedState>;
+/// A map from keys with a fixed hasher, for the records kept only while a cursor is active.
+type HashedKeyMap<V> = IndexMap<u64, V, foldhash::fast::FixedState>;
 
 /// A broken rule, as the model words it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,7 +91,7 @@ pub struct Model {
     ended: Vec<Ended>,
     /// Bit c: active cursor c had yielded the key's last incarnation before it ended. Kept only
     /// for the re-insert coverage count, and only while such a cursor is active.
-    yielded_then_ended: KeyMap<u8>,
+    yielded_then_ended: HashedKeyMap<u8>,
     cursors: [Option<CursorState>; MAX_CURSORS],
     /// Bit c: cursor c exists and has not reported its end.
     active: u8,
@@ -110,15 +110,25 @@ fn show(v: Option<u64>) -> String {
 }
 
 impl Model {
-    /// An empty map with no cursors.
+    /// An empty map with no cursors. Every key is looked up hashed: for programs, prefer
+    /// [`Model::for_key_space`].
     pub fn new() -> Self {
         Model::default()
     }
 
+    /// An empty map with no cursors, whose keys `0..key_space` (a program's key space) are
+    /// looked up by array index; other keys still work, hashed.
+    pub fn for_key_space(key_space: u64) -> Self {
+        Model {
+            entries: KeyMap::new(key_space),
+            ..Model::default()
+        }
+    }
+
     /// A model holding `entries`, applied in order as inserts at `step` (a later entry for a key
-    /// replaces an earlier one).
-    pub fn from_entries(entries: &[(u64, u64)], step: usize) -> Self {
-        let mut model = Model::new();
+    /// replaces an earlier one), with keys `0..key_space` looked up by array index.
+    pub fn from_entries(entries: &[(u64, u64)], step: usize, key_space: u64) -> Self {
+        let mut model = Model::for_key_space(key_space);
         for &(key, value) in entries {
             model.insert(key, value, step);
         }
@@ -138,7 +148,7 @@ impl Model {
     /// Every present key with its value, in the order of the op history (not sorted: for
     /// copying the model, where order does not matter).
     pub fn unsorted_entries(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.entries.iter().map(|(&k, e)| (k, e.value))
+        self.entries.iter().map(|(k, e)| (k, e.value))
     }
 
     /// Whether `other` holds exactly the same keys with the same values.
@@ -152,31 +162,30 @@ impl Model {
 
     /// Every present key with its value, in key order.
     pub fn entries(&self) -> Vec<(u64, u64)> {
-        let mut entries: Vec<(u64, u64)> =
-            self.entries.iter().map(|(&k, e)| (k, e.value)).collect();
+        let mut entries: Vec<(u64, u64)> = self.entries.iter().map(|(k, e)| (k, e.value)).collect();
         entries.sort_unstable();
         entries
     }
 
     /// The current value of `key`.
     pub fn get(&self, key: u64) -> Option<u64> {
-        self.entries.get(&key).map(|e| e.value)
+        self.entries.get(key).map(|e| e.value)
     }
 
     /// Inserts at `step`; returns the previous value. A key that was absent begins an incarnation.
     pub fn insert(&mut self, key: u64, value: u64, step: usize) -> Option<u64> {
-        let slot = match self.entries.entry(key) {
-            indexmap::map::Entry::Occupied(mut present) => {
-                return Some(std::mem::replace(&mut present.get_mut().value, value));
-            }
-            indexmap::map::Entry::Vacant(slot) => slot,
-        };
-        slot.insert(Incarnation {
-            value,
-            born: step,
-            must_yield: 0,
-            yielded: 0,
-        });
+        if let Some(present) = self.entries.get_mut(key) {
+            return Some(std::mem::replace(&mut present.value, value));
+        }
+        self.entries.insert_absent(
+            key,
+            Incarnation {
+                value,
+                born: step,
+                must_yield: 0,
+                yielded: 0,
+            },
+        );
         if !self.yielded_then_ended.is_empty() {
             if let Some(yielded) = self.yielded_then_ended.swap_remove(&key) {
                 if yielded & self.active != 0 {
@@ -189,20 +198,17 @@ impl Model {
 
     /// Removes at `step`; returns the removed value. Ends the key's incarnation.
     pub fn remove(&mut self, key: u64, step: usize) -> Option<u64> {
-        let entry = self.entries.swap_remove(&key)?;
+        let entry = self.entries.swap_remove(key)?;
         self.end_incarnation(key, &entry, step, false);
         Some(entry.value)
     }
 
     /// Removes every key at `step`: every incarnation ends.
     pub fn clear(&mut self, step: usize) {
-        let entries = std::mem::take(&mut self.entries);
-        for (&key, entry) in &entries {
-            self.end_incarnation(key, entry, step, true);
-        }
-        // Keeps the table's allocation for the keys inserted next.
+        // Keeps the entries' allocation for the keys inserted next.
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.clear_with(|key, entry| self.end_incarnation(key, entry, step, true));
         self.entries = entries;
-        self.entries.clear();
     }
 
     fn end_incarnation(&mut self, key: u64, entry: &Incarnation, step: usize, by_clear: bool) {
@@ -289,7 +295,7 @@ impl Model {
             .expect("yield from an inactive cursor");
         assert!(!state.ended, "yield from an ended cursor");
         state.steps += 1;
-        let Some(entry) = self.entries.get_mut(&key) else {
+        let Some(entry) = self.entries.get_mut(key) else {
             let why = match self.ended.iter().rev().find(|e| e.key == key) {
                 Some(Ended {
                     step,
@@ -353,12 +359,12 @@ impl Model {
             return Ok(());
         }
         const SHOWN: usize = 8;
-        let mut owed: Vec<(&u64, &Incarnation)> = self
+        let mut owed: Vec<(u64, &Incarnation)> = self
             .entries
             .iter()
             .filter(|(_, e)| e.must_yield & b != 0)
             .collect();
-        owed.sort_unstable_by_key(|&(&k, _)| k);
+        owed.sort_unstable_by_key(|&(k, _)| k);
         let missed: Vec<String> = owed
             .into_iter()
             .take(SHOWN)

@@ -310,7 +310,7 @@ impl ShapeChecker {
     }
 
     /// Checks the shape `now` reported after an op of kind `event`.
-    #[inline]
+    #[inline(always)]
     pub fn after(&mut self, event: ShapeEvent, now: Shape) -> Result<(), ShapeViolation> {
         // Nothing but the length moved, outside a growth: the common case of every plain op
         // that starts no growth and adds no overflow bucket. What the full check would do then,
@@ -340,9 +340,18 @@ impl ShapeChecker {
             if new_key {
                 self.overflow_allowance = overflow_threshold(now.b);
             }
-            self.follow_window(event);
+            if self.window.is_some() {
+                self.follow_window(event);
+            }
             return Ok(());
         }
+        self.after_shape_changed(event, now)
+    }
+
+    /// [`Self::after`] when more than the length moved: a growth, an overflow bucket, an
+    /// extend. Out of line, so that the common case stays a few inlined comparisons.
+    #[inline(never)]
+    fn after_shape_changed(&mut self, event: ShapeEvent, now: Shape) -> Result<(), ShapeViolation> {
         let pre = std::mem::replace(&mut self.prev, now);
         if let ShapeEvent::Extend { key, count } = event {
             return self.after_extend(key, count, pre, now);
