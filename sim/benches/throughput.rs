@@ -214,7 +214,7 @@ impl Mix {
 fn sim_mix(programs: &[Program]) -> Mix {
     let mut mix = Mix::default();
     for program in programs {
-        let mut model = Model::new();
+        let mut model = Model::for_key_space(program.config.key_space);
         for (step, &op) in program.ops.iter().enumerate() {
             let result = match op {
                 Op::Insert { key, value } => model.insert(key, value, step),

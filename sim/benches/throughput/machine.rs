@@ -68,7 +68,7 @@ pub struct Reference {
 impl Default for Reference {
     fn default() -> Self {
         Reference {
-            model: Model::new(),
+            model: Model::for_key_space(workload::KEY_SPACE),
             step: 0,
             keys: KeyPool::new(workload::KEY_SPACE),
             last: Vec::new(),
