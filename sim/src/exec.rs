@@ -583,16 +583,29 @@ impl<'a, T: Target> Executor<'a, T> {
         Ok(())
     }
 
-    /// The shape rules after the op just applied, for a target that reports its shape.
-    #[inline]
+    /// The shape rules after the op just applied, for a target that reports its shape: inline
+    /// for the common case where only the length moved, out of line for the full check.
+    #[inline(always)]
     fn check_shape(&mut self) -> Result<(), Violation> {
-        if self.shape.is_none() {
+        let Some(checker) = self.shape.as_mut() else {
+            return Ok(());
+        };
+        let now = self
+            .target
+            .shape()
+            .expect("a target with the `shape` capability reports its shape");
+        if checker.only_len_moved(self.shape_event, &now) {
             return Ok(());
         }
-        let now = self.reported_shape();
+        self.check_shape_changed(now)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn check_shape_changed(&mut self, now: crate::shape::Shape) -> Result<(), Violation> {
         match self.shape.as_mut() {
             Some(checker) => checker
-                .after(self.shape_event, now)
+                .after_shape_changed(self.shape_event, now)
                 .map_err(shape_violation),
             None => Ok(()),
         }
@@ -666,10 +679,16 @@ impl<'a, T: Target> Executor<'a, T> {
 
     /// Logs one op's line; `outcome` is only formatted when a log is attached, since the
     /// executor's hot loop runs without one.
+    #[inline(always)]
     fn log_op(&mut self, op: &Op, outcome: impl FnOnce() -> String) {
-        if self.log.is_none() {
-            return;
+        if self.log.is_some() {
+            self.log_op_line(op, outcome);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn log_op_line(&mut self, op: &Op, outcome: impl FnOnce() -> String) {
         let outcome = outcome();
         let step = self.step;
         let state = self.target.state_line().unwrap_or_default();

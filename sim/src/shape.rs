@@ -274,6 +274,14 @@ pub struct ShapeChecker {
     growth_work_ops: u64,
     /// The overflow bound that held after the last op, while no growth is under way.
     overflow_allowance: usize,
+    /// `overflow_threshold(prev.b)`.
+    prev_threshold: usize,
+    /// No growth was under way after the last op and its B is within the bound: an op after
+    /// which only the length moved needs no full check.
+    fast_other: bool,
+    /// `fast_other`, and fewer overflow buckets than the threshold: the same for an insert of an
+    /// absent key.
+    fast_new_key: bool,
 }
 
 impl ShapeChecker {
@@ -294,7 +302,7 @@ impl ShapeChecker {
                 found: created.to_string(),
             });
         }
-        Ok(ShapeChecker {
+        let mut checker = ShapeChecker {
             capacity,
             hinted_b,
             prev: created,
@@ -306,57 +314,94 @@ impl ShapeChecker {
             growth_new_keys: 0,
             growth_work_ops: 0,
             overflow_allowance: 0,
-        })
+            prev_threshold: 0,
+            fast_other: false,
+            fast_new_key: false,
+        };
+        checker.cache_prev();
+        Ok(checker)
     }
 
     /// Checks the shape `now` reported after an op of kind `event`.
     #[inline(always)]
     pub fn after(&mut self, event: ShapeEvent, now: Shape) -> Result<(), ShapeViolation> {
-        // Nothing but the length moved, outside a growth: the common case of every plain op
-        // that starts no growth and adds no overflow bucket. What the full check would do then,
-        // in a few comparisons: follow the sizing window and the maximum length, and, for an
-        // insert of an absent key, hold it to the overflow rule (Go's tooManyOverflowBuckets).
-        // (Field by field, and only the length written back: this runs after every op.)
-        let pre = &self.prev;
-        let new_key = matches!(event, ShapeEvent::Insert { new: true, .. });
-        let only_len_moved = !pre.growing
-            && !now.growing
-            && now.b == pre.b
-            && now.overflow_buckets == pre.overflow_buckets
-            && now.same_size == pre.same_size
-            && now.doubling_growths == pre.doubling_growths
-            && now.same_size_growths == pre.same_size_growths;
-        if only_len_moved
-            && !matches!(event, ShapeEvent::Extend { .. })
-            && !(new_key && pre.overflow_buckets >= overflow_threshold(pre.b))
-            && u32::from(now.b)
-                <= u32::from(self.hinted_b.max(self.max_len_b)) + self.forced_doublings
-        {
-            self.prev.len = now.len;
-            if now.len > self.max_len {
-                self.max_len = now.len;
-                self.max_len_b = sized_b(now.len);
-            }
-            if new_key {
-                self.overflow_allowance = overflow_threshold(now.b);
-            }
-            if self.window.is_some() {
-                self.follow_window(event);
-            }
+        if self.only_len_moved(event, &now) {
             return Ok(());
         }
         self.after_shape_changed(event, now)
     }
 
-    /// [`Self::after`] when more than the length moved: a growth, an overflow bucket, an
-    /// extend. Out of line, so that the common case stays a few inlined comparisons.
-    #[inline(never)]
-    fn after_shape_changed(&mut self, event: ShapeEvent, now: Shape) -> Result<(), ShapeViolation> {
-        let pre = std::mem::replace(&mut self.prev, now);
-        if let ShapeEvent::Extend { key, count } = event {
-            return self.after_extend(key, count, pre, now);
+    /// The common case of every plain op that starts no growth and adds no overflow bucket:
+    /// nothing but the length moved, outside a growth. Follows the length (and the sizing window)
+    /// and returns true when the full check could find nothing; returns false, changing nothing,
+    /// when the full check must run ([`Self::after_shape_changed`]).
+    ///
+    /// Why a few comparisons suffice: B is unchanged and within the churn bound (`fast_other`);
+    /// no growth started or is under way, so there is no trigger to check and no growth to
+    /// follow; an insert of an absent key that started none must have found fewer overflow
+    /// buckets than Go's threshold (`fast_new_key`), and the overflow count, unchanged, stays
+    /// within what held before. The op's kind only enters
+    /// through flags combined without a branch: this runs after every op, and the op kinds of a
+    /// program are random.
+    #[inline(always)]
+    pub fn only_len_moved(&mut self, event: ShapeEvent, now: &Shape) -> bool {
+        let pre = &self.prev;
+        let new_key = matches!(event, ShapeEvent::Insert { new: true, .. });
+        let extend = matches!(event, ShapeEvent::Extend { .. });
+        let unchanged = !now.growing
+            & (now.b == pre.b)
+            & (now.overflow_buckets == pre.overflow_buckets)
+            & (now.same_size == pre.same_size)
+            & (now.doubling_growths == pre.doubling_growths)
+            & (now.same_size_growths == pre.same_size_growths);
+        let allowed = (new_key & self.fast_new_key) | (!new_key & self.fast_other);
+        if !(unchanged & !extend & allowed) {
+            return false;
         }
-        self.check(event, pre, now)
+        self.prev.len = now.len;
+        if now.len > self.max_len {
+            self.max_len = now.len;
+            self.max_len_b = sized_b(now.len);
+            self.cache_prev();
+        }
+        // After an insert of an absent key the allowance is Go's threshold for this B.
+        self.overflow_allowance = if new_key {
+            self.prev_threshold
+        } else {
+            self.overflow_allowance
+        };
+        if self.window.is_some() {
+            self.follow_window(event);
+        }
+        true
+    }
+
+    /// Caches what [`Self::only_len_moved`] needs of `prev` and of the B bound, after either
+    /// changed.
+    fn cache_prev(&mut self) {
+        let pre = &self.prev;
+        let b_bound = u32::from(self.hinted_b.max(self.max_len_b)) + self.forced_doublings;
+        self.prev_threshold = overflow_threshold(pre.b);
+        self.fast_other = !pre.growing && u32::from(pre.b) <= b_bound;
+        self.fast_new_key = self.fast_other && pre.overflow_buckets < self.prev_threshold;
+    }
+
+    /// [`Self::after`] when more than the length moved: a growth, an overflow bucket, an
+    /// extend (or when [`Self::only_len_moved`] said the full check must run). Out of line, so
+    /// that the common case stays a few inlined comparisons.
+    #[inline(never)]
+    pub fn after_shape_changed(
+        &mut self,
+        event: ShapeEvent,
+        now: Shape,
+    ) -> Result<(), ShapeViolation> {
+        let pre = std::mem::replace(&mut self.prev, now);
+        let checked = match event {
+            ShapeEvent::Extend { key, count } => self.after_extend(key, count, pre, now),
+            _ => self.check(event, pre, now),
+        };
+        self.cache_prev();
+        checked
     }
 
     /// After an `extend` of `count` entries from `key`: many inserts in one call, whose own
@@ -775,6 +820,7 @@ mod tests {
         c.max_len = at.len;
         c.max_len_b = sized_b(at.len);
         c.window = None;
+        c.cache_prev();
         c
     }
 
@@ -863,6 +909,7 @@ mod tests {
             .unwrap();
         }
         c.prev = shape(8, 0);
+        c.cache_prev();
         let e = c
             .after(
                 ShapeEvent::Insert { key: 8, new: true },
@@ -925,6 +972,7 @@ mod tests {
         // it got there (here: the checker is told the map was already at B 3).
         let mut c = checker_at(0, shape(10, 1));
         c.prev = shape(10, 3);
+        c.cache_prev();
         let e = c.after(ShapeEvent::Remove, shape(9, 3)).unwrap_err();
         assert_eq!(e.rule, ShapeRule::Churn);
         assert!(e.expected.contains("= 1"), "{}", e.expected);
@@ -932,6 +980,7 @@ mod tests {
         let mut c = checker_at(0, shape(10, 1));
         c.prev = shape(10, 3);
         c.forced_doublings = 2;
+        c.cache_prev();
         assert!(c.after(ShapeEvent::Remove, shape(9, 3)).is_ok());
     }
 
