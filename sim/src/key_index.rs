@@ -8,7 +8,10 @@
 //!
 //! [`KeyMap`] is an insertion-ordered map on top of it, ordered as an `IndexMap` with
 //! `swap_remove` is: an insert appends, a remove moves the last entry into the removed one's
-//! place. Its order follows the op history alone, so everything derived from it replays.
+//! place. Its order follows the op history alone, so everything derived from it replays. An
+//! absent key of the array can carry a mark, left by the remove or clear that took it away, for
+//! what the model remembers of how a key's last incarnation ended: it costs a remove or a clear
+//! no more than taking the key away does.
 
 use indexmap::IndexMap;
 
@@ -109,42 +112,83 @@ impl<V> KeyMap<V> {
         self.entries.is_empty()
     }
 
+    /// The largest mark an absent key can carry ([`KeyMap::swap_remove_marking`]).
+    pub const MAX_MARK: u32 = KeyIndex::ABSENT - 1 - Self::MARKED;
+    /// Positions are below this, marks are stored from it on.
+    const MARKED: u32 = 1 << 31;
+
+    /// The position of `key`, if it is present.
+    #[inline]
+    fn position(&self, key: u64) -> Option<usize> {
+        let position = self.positions.get(key).filter(|&p| p < Self::MARKED)?;
+        Some(position as usize)
+    }
+
     /// The value of `key`.
     #[inline]
     pub fn get(&self, key: u64) -> Option<&V> {
-        let position = self.positions.get(key)?;
-        Some(&self.entries[position as usize].1)
+        let position = self.position(key)?;
+        Some(&self.entries[position].1)
     }
 
     /// The value of `key`, to change it.
     #[inline]
     pub fn get_mut(&mut self, key: u64) -> Option<&mut V> {
-        let position = self.positions.get(key)?;
-        Some(&mut self.entries[position as usize].1)
+        let position = self.position(key)?;
+        Some(&mut self.entries[position].1)
+    }
+
+    /// The mark absent `key` carries: the one its last remove or clear left, if that one could
+    /// leave a mark (a key of the array and a mark up to [`Self::MAX_MARK`]).
+    pub fn mark(&self, key: u64) -> Option<u32> {
+        let value = self.positions.get(key).filter(|&v| v >= Self::MARKED)?;
+        Some(value - Self::MARKED)
+    }
+
+    /// Whether a remove of `key` with `mark` leaves that mark ([`Self::mark`]).
+    #[inline]
+    pub fn can_mark(&self, key: u64, mark: u32) -> bool {
+        key < self.positions.dense.len() as u64 && mark <= Self::MAX_MARK
+    }
+
+    /// Takes `key` away, leaving `mark` if it [can](Self::can_mark), else no mark.
+    #[inline]
+    fn unset_marking(&mut self, key: u64, mark: u32) {
+        if self.can_mark(key, mark) {
+            self.positions.set(key, Self::MARKED + mark);
+        } else {
+            self.positions.unset(key);
+        }
     }
 
     /// Appends `key`, which must be absent.
     #[inline]
     pub fn insert_absent(&mut self, key: u64, value: V) {
-        debug_assert!(self.positions.get(key).is_none());
+        debug_assert!(self.position(key).is_none());
         let position = u32::try_from(self.entries.len())
             .ok()
-            .filter(|&p| p != KeyIndex::ABSENT)
-            .expect("a key map holds fewer than u32::MAX entries");
+            .filter(|&p| p < Self::MARKED)
+            .expect("a key map holds fewer than 2^31 entries");
         self.positions.set(key, position);
         self.entries.push((key, value));
     }
 
-    /// Removes `key`, moving the last entry into its place; returns its value.
+    /// Removes `key`, moving the last entry into its place, and leaves `mark` on the key if it
+    /// [can](Self::can_mark) carry it; returns its value.
     #[inline]
-    pub fn swap_remove(&mut self, key: u64) -> Option<V> {
-        let position = self.positions.get(key)? as usize;
-        self.positions.unset(key);
+    pub fn swap_remove_marking(&mut self, key: u64, mark: u32) -> Option<V> {
+        let position = self.position(key)?;
+        self.unset_marking(key, mark);
+        Some(self.take_entry(position))
+    }
+
+    #[inline]
+    fn take_entry(&mut self, position: usize) -> V {
         let (_, value) = self.entries.swap_remove(position);
         if let Some(&(moved, _)) = self.entries.get(position) {
             self.positions.set(moved, position as u32);
         }
-        Some(value)
+        value
     }
 
     /// Every entry, in the map's order.
@@ -157,13 +201,17 @@ impl<V> KeyMap<V> {
         self.entries.iter_mut().map(|(_, v)| v)
     }
 
-    /// Removes every entry, handing each to `ended` in the map's order; keeps the allocations.
-    pub fn clear_with(&mut self, mut ended: impl FnMut(u64, &V)) {
-        for (key, value) in &self.entries {
-            self.positions.unset(*key);
-            ended(*key, value);
+    /// Removes every entry, leaving `mark` on each key that [can](Self::can_mark) carry it, and
+    /// hands each to `ended` in the map's order, with whether it carries the mark; keeps the
+    /// allocations.
+    pub fn clear_marking(&mut self, mark: u32, mut ended: impl FnMut(u64, &V, bool)) {
+        let mut entries = std::mem::take(&mut self.entries);
+        for (key, value) in &entries {
+            self.unset_marking(*key, mark);
+            ended(*key, value, self.can_mark(*key, mark));
         }
-        self.entries.clear();
+        entries.clear();
+        self.entries = entries;
     }
 }
 
@@ -204,10 +252,10 @@ mod tests {
                         theirs.insert(key, step);
                     }
                 }
-                2 => assert_eq!(ours.swap_remove(key), theirs.swap_remove(&key)),
+                2 => assert_eq!(ours.swap_remove_marking(key, 5), theirs.swap_remove(&key)),
                 _ if step % 97 == 0 => {
                     let mut ended = Vec::new();
-                    ours.clear_with(|k, &v| ended.push((k, v)));
+                    ours.clear_marking(0, |k, &v, _| ended.push((k, v)));
                     let expected: Vec<(u64, u64)> = theirs.drain(..).collect();
                     assert_eq!(ended, expected);
                 }
@@ -218,5 +266,30 @@ mod tests {
             assert_eq!(found, expected, "step {step}");
             assert_eq!(ours.len(), theirs.len());
         }
+    }
+
+    #[test]
+    fn an_absent_key_of_the_array_keeps_the_mark_of_its_last_remove() {
+        let mut map: KeyMap<u64> = KeyMap::new(8);
+        assert_eq!(map.mark(3), None, "never present");
+        map.insert_absent(3, 30);
+        map.insert_absent(4, 40);
+        map.insert_absent(9, 90);
+        assert_eq!(map.swap_remove_marking(3, 7), Some(30));
+        assert_eq!((map.mark(3), map.get(3)), (Some(7), None));
+        map.insert_absent(3, 31);
+        assert_eq!(
+            (map.mark(3), map.get(3)),
+            (None, Some(&31)),
+            "present again"
+        );
+        let mut marked = Vec::new();
+        map.clear_marking(KeyMap::<u64>::MAX_MARK, |k, _, m| marked.push((k, m)));
+        assert_eq!(marked, vec![(9, false), (4, true), (3, true)]);
+        assert_eq!(map.mark(3), Some(KeyMap::<u64>::MAX_MARK));
+        assert_eq!(map.mark(4), Some(KeyMap::<u64>::MAX_MARK));
+        assert_eq!(map.mark(9), None, "outside the array: no mark");
+        assert!(!map.can_mark(9, 0) && !map.can_mark(3, KeyMap::<u64>::MAX_MARK + 1));
+        assert_eq!(map.swap_remove_marking(3, 1), None, "already absent");
     }
 }

@@ -22,7 +22,8 @@
 //! The model runs once per op of every program, so its plain ops cost one lookup each: an array
 //! index for the keys of the program's key space ([`crate::key_index::KeyMap`], whose order
 //! follows the op history alone, so everything derived from it replays). What only explains a failure (when and how a key's last
-//! incarnation ended) is an append-only log, read back only when a failure is reported.
+//! incarnation ended) is a mark the remove or clear leaves on the absent key in that array (an
+//! append-only log for the keys outside it), read back only when a failure is reported.
 
 use indexmap::IndexMap;
 
@@ -65,12 +66,36 @@ struct Incarnation {
     yielded: u8,
 }
 
-/// How an incarnation ended: one record per remove of a present key, and per key a clear ended.
+/// How an incarnation ended: by a remove or a clear, at a step.
 #[derive(Clone, Copy, Debug)]
 struct Ended {
     key: u64,
     step: usize,
     by_clear: bool,
+}
+
+impl Ended {
+    fn new(key: u64, step: usize, by_clear: bool) -> Self {
+        Ended {
+            key,
+            step,
+            by_clear,
+        }
+    }
+
+    /// The mark an ending leaves on its key in the entries ([`KeyMap::mark`]); a step too large
+    /// for one gives a mark past [`KeyMap::MAX_MARK`], which is left in the log instead.
+    #[inline]
+    fn mark(step: usize, by_clear: bool) -> u32 {
+        u32::try_from(step)
+            .ok()
+            .and_then(|s| s.checked_mul(2))
+            .map_or(u32::MAX, |s| s | u32::from(by_clear))
+    }
+
+    fn from_mark(key: u64, mark: u32) -> Self {
+        Ended::new(key, (mark >> 1) as usize, mark & 1 == 1)
+    }
 }
 
 /// A live cursor's obligations.
@@ -87,7 +112,9 @@ struct CursorState {
 #[derive(Clone, Debug, Default)]
 pub struct Model {
     entries: KeyMap<Incarnation>,
-    /// Every ended incarnation, oldest first: read only to explain an absent key's yield.
+    /// How incarnations ended, oldest first, for the keys that cannot carry the mark of their
+    /// ending in `entries` (keys outside the key space, or steps too large for a mark): read only
+    /// to explain an absent key's yield.
     ended: Vec<Ended>,
     /// Bit c: active cursor c had yielded the key's last incarnation before it ended. Kept only
     /// for the re-insert coverage count, and only while such a cursor is active.
@@ -198,25 +225,40 @@ impl Model {
 
     /// Removes at `step`; returns the removed value. Ends the key's incarnation.
     pub fn remove(&mut self, key: u64, step: usize) -> Option<u64> {
-        let entry = self.entries.swap_remove(key)?;
-        self.end_incarnation(key, &entry, step, false);
+        let mark = Ended::mark(step, false);
+        let entry = self.entries.swap_remove_marking(key, mark)?;
+        if !self.entries.can_mark(key, mark) {
+            self.ended.push(Ended::new(key, step, false));
+        }
+        self.end_incarnation(key, &entry);
         Some(entry.value)
     }
 
     /// Removes every key at `step`: every incarnation ends.
     pub fn clear(&mut self, step: usize) {
-        // Keeps the entries' allocation for the keys inserted next.
+        let mark = Ended::mark(step, true);
         let mut entries = std::mem::take(&mut self.entries);
-        entries.clear_with(|key, entry| self.end_incarnation(key, entry, step, true));
+        entries.clear_marking(mark, |key, entry, marked| {
+            if !marked {
+                self.ended.push(Ended::new(key, step, true));
+            }
+            self.end_incarnation(key, entry);
+        });
         self.entries = entries;
     }
 
-    fn end_incarnation(&mut self, key: u64, entry: &Incarnation, step: usize, by_clear: bool) {
-        self.ended.push(Ended {
-            key,
-            step,
-            by_clear,
-        });
+    /// How `key`'s last incarnation ended, if it had one: from the mark its remove or clear left,
+    /// else from the log.
+    fn how_ended(&self, key: u64) -> Option<Ended> {
+        match self.entries.mark(key) {
+            Some(mark) => Some(Ended::from_mark(key, mark)),
+            None => self.ended.iter().rev().find(|e| e.key == key).copied(),
+        }
+    }
+
+    /// What an ended incarnation owes the active cursors.
+    #[inline]
+    fn end_incarnation(&mut self, key: u64, entry: &Incarnation) {
         if self.active == 0 {
             return;
         }
@@ -296,7 +338,7 @@ impl Model {
         assert!(!state.ended, "yield from an ended cursor");
         state.steps += 1;
         let Some(entry) = self.entries.get_mut(key) else {
-            let why = match self.ended.iter().rev().find(|e| e.key == key) {
+            let why = match self.how_ended(key) {
                 Some(Ended {
                     step,
                     by_clear: true,
