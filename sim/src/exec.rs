@@ -270,9 +270,9 @@ impl<'a, T: Target> Executor<'a, T> {
             Op::Insert { key, value } => {
                 let found = self.target.insert(key, value);
                 let expected = self.model.insert(key, value, step);
-                self.shape_event = ShapeEvent::Insert {
-                    key,
-                    new: expected.is_none(),
+                self.shape_event = match expected {
+                    None => ShapeEvent::InsertAbsent { key },
+                    Some(_) => ShapeEvent::Update { key },
                 };
                 self.compare(op, expected, found)
             }

@@ -111,12 +111,17 @@ pub struct ShapeViolation {
 /// What an op was, as far as the shape rules care.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShapeEvent {
-    /// `insert(key, _)`; `new` when the key was absent before (the model's answer).
-    Insert {
+    /// `insert(key, _)` of a key that was absent before (the model's answer): the only insert
+    /// that may start a growth.
+    InsertAbsent {
         /// The key inserted.
         key: u64,
-        /// The key was absent: the only insert that may start a growth.
-        new: bool,
+    },
+    /// `insert(key, _)` of a key that was present: an update of its value. (Two variants rather
+    /// than a flag, so that telling them apart, after every op, is one comparison.)
+    Update {
+        /// The key updated.
+        key: u64,
     },
     /// `remove`: evacuates during a growth, never starts one.
     Remove,
@@ -145,14 +150,17 @@ impl ShapeEvent {
     fn does_growth_work(self) -> bool {
         matches!(
             self,
-            ShapeEvent::Insert { .. } | ShapeEvent::Remove | ShapeEvent::EvacuateStep
+            ShapeEvent::InsertAbsent { .. }
+                | ShapeEvent::Update { .. }
+                | ShapeEvent::Remove
+                | ShapeEvent::EvacuateStep
         )
     }
 
     fn what(self) -> &'static str {
         match self {
-            ShapeEvent::Insert { new: true, .. } => "an insert of an absent key",
-            ShapeEvent::Insert { new: false, .. } => "an update of a present key",
+            ShapeEvent::InsertAbsent { .. } => "an insert of an absent key",
+            ShapeEvent::Update { .. } => "an update of a present key",
             ShapeEvent::Remove => "a remove",
             ShapeEvent::Clear => "a clear",
             ShapeEvent::ForceGrow => "force-grow",
@@ -274,8 +282,9 @@ pub struct ShapeChecker {
     growth_work_ops: u64,
     /// The overflow bound that held after the last op, while no growth is under way.
     overflow_allowance: usize,
-    /// `overflow_threshold(prev.b)`.
-    prev_threshold: usize,
+    /// An insert of an absent key passed [`Self::only_len_moved`] since the last full check, so
+    /// the overflow allowance is `overflow_threshold(prev.b)` (the full check sets it).
+    allowance_at_threshold: bool,
     /// No growth was under way after the last op and its B is within the bound: an op after
     /// which only the length moved needs no full check.
     fast_other: bool,
@@ -314,7 +323,7 @@ impl ShapeChecker {
             growth_new_keys: 0,
             growth_work_ops: 0,
             overflow_allowance: 0,
-            prev_threshold: 0,
+            allowance_at_threshold: false,
             fast_other: false,
             fast_new_key: false,
         };
@@ -340,13 +349,12 @@ impl ShapeChecker {
     /// no growth started or is under way, so there is no trigger to check and no growth to
     /// follow; an insert of an absent key that started none must have found fewer overflow
     /// buckets than Go's threshold (`fast_new_key`), and the overflow count, unchanged, stays
-    /// within what held before. The op's kind only enters
-    /// through flags combined without a branch: this runs after every op, and the op kinds of a
-    /// program are random.
+    /// within what held before. The op's kind only enters through flags combined without a
+    /// branch: this runs after every op, and the op kinds of a program are random.
     #[inline(always)]
     pub fn only_len_moved(&mut self, event: ShapeEvent, now: &Shape) -> bool {
         let pre = &self.prev;
-        let new_key = matches!(event, ShapeEvent::Insert { new: true, .. });
+        let new_key = matches!(event, ShapeEvent::InsertAbsent { .. });
         let extend = matches!(event, ShapeEvent::Extend { .. });
         let unchanged = !now.growing
             & (now.b == pre.b)
@@ -364,12 +372,10 @@ impl ShapeChecker {
             self.max_len_b = sized_b(now.len);
             self.cache_prev();
         }
-        // After an insert of an absent key the allowance is Go's threshold for this B.
-        self.overflow_allowance = if new_key {
-            self.prev_threshold
-        } else {
-            self.overflow_allowance
-        };
+        // After an insert of an absent key the allowance is Go's threshold for this B; it is
+        // set when the full check next runs. (A flag, not a select: the compiler turns a select
+        // on the op's kind into a branch.)
+        self.allowance_at_threshold |= new_key;
         if self.window.is_some() {
             self.follow_window(event);
         }
@@ -381,9 +387,8 @@ impl ShapeChecker {
     fn cache_prev(&mut self) {
         let pre = &self.prev;
         let b_bound = u32::from(self.hinted_b.max(self.max_len_b)) + self.forced_doublings;
-        self.prev_threshold = overflow_threshold(pre.b);
         self.fast_other = !pre.growing && u32::from(pre.b) <= b_bound;
-        self.fast_new_key = self.fast_other && pre.overflow_buckets < self.prev_threshold;
+        self.fast_new_key = self.fast_other && pre.overflow_buckets < overflow_threshold(pre.b);
     }
 
     /// [`Self::after`] when more than the length moved: a growth, an overflow bucket, an
@@ -395,6 +400,9 @@ impl ShapeChecker {
         event: ShapeEvent,
         now: Shape,
     ) -> Result<(), ShapeViolation> {
+        if std::mem::take(&mut self.allowance_at_threshold) {
+            self.overflow_allowance = overflow_threshold(self.prev.b);
+        }
         let pre = std::mem::replace(&mut self.prev, now);
         let checked = match event {
             ShapeEvent::Extend { key, count } => self.after_extend(key, count, pre, now),
@@ -422,7 +430,7 @@ impl ShapeChecker {
         let (doublings, same_size) = growths_started(pre, now)?;
         check_b_moved_by(pre, now, doublings)?;
         for (k, _) in crate::op::Op::entries(key, count, 0) {
-            self.follow_window(ShapeEvent::Insert { key: k, new: true });
+            self.follow_window(ShapeEvent::InsertAbsent { key: k });
         }
         if doublings > 0 && self.window.is_some() {
             return Err(ShapeViolation {
@@ -470,7 +478,7 @@ impl ShapeChecker {
     fn follow_window(&mut self, event: ShapeEvent) {
         if let Some(keys) = &mut self.window {
             match event {
-                ShapeEvent::Insert { key, .. } => {
+                ShapeEvent::InsertAbsent { key } | ShapeEvent::Update { key } => {
                     keys.insert(key);
                     if keys.len() > self.capacity {
                         self.window = None;
@@ -551,11 +559,14 @@ impl ShapeChecker {
         started: bool,
     ) -> Result<(), ShapeViolation> {
         self.check_b_bound(now)?;
-        let new_key = matches!(event, ShapeEvent::Insert { new: true, .. });
+        let new_key = matches!(event, ShapeEvent::InsertAbsent { .. });
         if started {
             self.growth_start_len = pre.len;
             self.growth_new_keys = usize::from(new_key);
-            self.growth_work_ops = u64::from(matches!(event, ShapeEvent::Insert { .. }));
+            self.growth_work_ops = u64::from(matches!(
+                event,
+                ShapeEvent::InsertAbsent { .. } | ShapeEvent::Update { .. }
+            ));
         } else if pre.growing {
             self.growth_new_keys += usize::from(new_key);
             self.growth_work_ops += u64::from(event.does_growth_work());
@@ -700,7 +711,7 @@ fn check_trigger(
         }
         return Ok(());
     }
-    if !matches!(event, ShapeEvent::Insert { new: true, .. }) {
+    if !matches!(event, ShapeEvent::InsertAbsent { .. }) {
         return Err(trigger(
             format!(
                 "only an insert of an absent key or a force op starts a growth; {} never does",
@@ -826,11 +837,11 @@ mod tests {
 
     #[test]
     fn a_doubling_starts_only_on_a_new_key_past_the_load_factor() {
-        let new = ShapeEvent::Insert { key: 1, new: true };
+        let new = ShapeEvent::InsertAbsent { key: 1 };
         // 13 entries in B 1: the fourteenth key is over the load factor.
         let full = shape(13, 1);
         assert!(checker_at(0, full).after(new, grown(full, true)).is_ok());
-        let update = ShapeEvent::Insert { key: 1, new: false };
+        let update = ShapeEvent::Update { key: 1 };
         let e = checker_at(0, full)
             .after(
                 update,
@@ -872,7 +883,7 @@ mod tests {
 
     #[test]
     fn a_same_size_growth_needs_too_many_overflow_buckets() {
-        let new = ShapeEvent::Insert { key: 1, new: true };
+        let new = ShapeEvent::InsertAbsent { key: 1 };
         let few = Shape {
             overflow_buckets: 3,
             ..shape(20, 2)
@@ -902,17 +913,14 @@ mod tests {
         // Made for 13 (B 1), forced down to B 0 by hand: the ninth key doubles.
         let mut c = ShapeChecker::new(13, shape(0, 1)).unwrap();
         for key in 0..8 {
-            c.after(
-                ShapeEvent::Insert { key, new: true },
-                shape(key as usize + 1, 1),
-            )
-            .unwrap();
+            c.after(ShapeEvent::InsertAbsent { key }, shape(key as usize + 1, 1))
+                .unwrap();
         }
         c.prev = shape(8, 0);
         c.cache_prev();
         let e = c
             .after(
-                ShapeEvent::Insert { key: 8, new: true },
+                ShapeEvent::InsertAbsent { key: 8 },
                 grown(shape(8, 0), true),
             )
             .unwrap_err();
@@ -921,7 +929,7 @@ mod tests {
 
     #[test]
     fn overflow_at_the_threshold_must_grow_at_the_next_new_key() {
-        let new = ShapeEvent::Insert { key: 1, new: true };
+        let new = ShapeEvent::InsertAbsent { key: 1 };
         // B 1: the threshold is 2 overflow buckets. An insert may bring the map to 2...
         let at = Shape {
             overflow_buckets: 1,
