@@ -244,8 +244,58 @@ fn draw_weights(rng: &mut ChaCha8Rng, max_cursors: u8) -> OpWeights {
 pub struct KeyPool {
     present: Vec<u64>,
     position: Positions,
-    /// Oldest first.
-    removed: Vec<u64>,
+    removed: RecentKeys,
+}
+
+/// The last [`KeyPool::REMOVED_KEPT`] keys removed, oldest first, in a fixed array: dropping the
+/// oldest, and taking out a key that is inserted again, shift a fixed number of slots, so the
+/// cost does not depend on where the key was (with a `Vec`, each was a `memmove` of a random
+/// length).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct RecentKeys {
+    keys: [u64; KeyPool::REMOVED_KEPT],
+    len: usize,
+}
+
+impl RecentKeys {
+    const EMPTY: RecentKeys = RecentKeys {
+        keys: [0; KeyPool::REMOVED_KEPT],
+        len: 0,
+    };
+
+    fn as_slice(&self) -> &[u64] {
+        &self.keys[..self.len]
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == KeyPool::REMOVED_KEPT
+    }
+
+    /// Appends `key`; the caller makes room first.
+    fn push(&mut self, key: u64) {
+        self.keys[self.len] = key;
+        self.len += 1;
+    }
+
+    /// Removes the key at `index`, moving the later ones down.
+    fn remove_at(&mut self, index: usize) {
+        debug_assert!(index < self.len);
+        for slot in 0..KeyPool::REMOVED_KEPT - 1 {
+            let from = slot + usize::from(slot >= index);
+            self.keys[slot] = self.keys[from];
+        }
+        self.len -= 1;
+    }
+
+    /// Where `key` is, if it is here.
+    fn position(&self, key: u64) -> Option<usize> {
+        let mut found = 0u32;
+        for (slot, &k) in self.keys.iter().enumerate() {
+            found |= u32::from(k == key) << slot;
+        }
+        found &= (1u32 << self.len) - 1;
+        (found != 0).then(|| found.trailing_zeros() as usize)
+    }
 }
 
 /// Where each present key is in [`KeyPool::present`], and which absent keys are in
@@ -275,7 +325,15 @@ impl Positions {
         }
     }
 
+    /// What the index holds for `key`: its position in the present list, or
+    /// [`RECENTLY_REMOVED`].
+    #[inline]
+    fn slot(&self, key: u64) -> Option<u32> {
+        self.0.get(key)
+    }
+
     /// Whether absent `key` is in the removed list.
+    #[cfg(test)]
     fn in_removed(&self, key: u64) -> bool {
         self.0.get(key) == Some(RECENTLY_REMOVED)
     }
@@ -290,22 +348,23 @@ impl KeyPool {
         KeyPool {
             present: Vec::new(),
             position: Positions(KeyIndex::new(key_space)),
-            removed: Vec::with_capacity(Self::REMOVED_KEPT),
+            removed: RecentKeys::EMPTY,
         }
     }
 
     /// Records an insert of `key` (in the pool's key space); returns whether it was absent.
+    #[inline]
     pub fn insert(&mut self, key: u64) -> bool {
-        if self.position.get(key).is_some() {
+        let slot = self.position.slot(key);
+        if slot.is_some_and(|i| i < RECENTLY_REMOVED) {
             return false;
         }
-        let in_removed = self.position.in_removed(key);
         self.position.set(key, self.present.len() as u32);
         self.present.push(key);
         // A key is in `removed` only while absent, and at most once.
-        if in_removed {
-            if let Some(i) = self.removed.iter().position(|&k| k == key) {
-                self.removed.remove(i);
+        if slot == Some(RECENTLY_REMOVED) {
+            if let Some(i) = self.removed.position(key) {
+                self.removed.remove_at(i);
             }
         }
         true
@@ -332,10 +391,12 @@ impl KeyPool {
             self.position.unset(key, false);
         }
         let incoming = self.present.len() - pushed;
-        let overflow = (self.removed.len() + incoming).saturating_sub(Self::REMOVED_KEPT);
-        for key in self.removed.drain(..overflow) {
+        let overflow = (self.removed.len + incoming).saturating_sub(Self::REMOVED_KEPT);
+        for &key in &self.removed.as_slice()[..overflow] {
             self.position.unset(key, false);
         }
+        self.removed.keys.copy_within(overflow..self.removed.len, 0);
+        self.removed.len -= overflow;
         for &key in &self.present[pushed..] {
             self.removed.push(key);
             self.position.unset(key, true);
@@ -345,8 +406,9 @@ impl KeyPool {
 
     /// Appends absent `key` to the removed list, dropping the oldest when full.
     fn push_removed(&mut self, key: u64) {
-        if self.removed.len() == Self::REMOVED_KEPT {
-            let dropped = self.removed.remove(0);
+        if self.removed.is_full() {
+            let dropped = self.removed.keys[0];
+            self.removed.remove_at(0);
             self.position.unset(dropped, false);
         }
         self.removed.push(key);
@@ -371,12 +433,12 @@ impl KeyPool {
     /// How many keys removed or cleared lately and not inserted since are kept (at most
     /// [`Self::REMOVED_KEPT`]).
     pub fn removed_len(&self) -> usize {
-        self.removed.len()
+        self.removed.len
     }
 
     /// The kept removed key at `index` (`0..removed_len()`), oldest first.
     pub fn removed(&self, index: usize) -> u64 {
-        self.removed[index]
+        self.removed.as_slice()[index]
     }
 
     /// Whether `key` is present.
@@ -967,6 +1029,35 @@ mod tests {
     }
 
     #[test]
+    fn recent_keys_keep_the_order_of_a_list_that_drops_its_oldest() {
+        let mut ours = RecentKeys::EMPTY;
+        let mut list: Vec<u64> = Vec::new();
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for _ in 0..5000 {
+            let key = rng.gen_range(0..40);
+            match (list.iter().position(|&k| k == key), rng.gen_range(0..3)) {
+                (Some(i), 0) => {
+                    assert_eq!(ours.position(key), Some(i));
+                    ours.remove_at(i);
+                    list.remove(i);
+                }
+                (None, _) => {
+                    assert_eq!(ours.position(key), None);
+                    if ours.is_full() {
+                        ours.remove_at(0);
+                        list.remove(0);
+                    }
+                    ours.push(key);
+                    list.push(key);
+                }
+                _ => {}
+            }
+            assert_eq!(ours.as_slice(), &list[..]);
+            assert!(list.len() <= KeyPool::REMOVED_KEPT);
+        }
+    }
+
+    #[test]
     fn key_pools_keep_the_same_lists_whether_indexed_by_key_or_hashed() {
         let mut dense = KeyPool::new(64);
         // A key index with no array: every key hashed.
@@ -994,12 +1085,12 @@ mod tests {
                 assert_eq!(dense.position.get(key), Some(i as u32));
             }
             for key in 0..64 {
-                let in_removed = dense.removed.contains(&key);
+                let in_removed = dense.removed.as_slice().contains(&key);
                 assert_eq!(dense.position.in_removed(key), in_removed, "key {key}");
                 assert_eq!(hashed.position.in_removed(key), in_removed, "key {key}");
                 assert!(!in_removed || dense.position.get(key).is_none());
             }
-            assert!(dense.removed.len() <= KeyPool::REMOVED_KEPT);
+            assert!(dense.removed.len <= KeyPool::REMOVED_KEPT);
         }
     }
 
