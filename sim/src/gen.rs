@@ -135,30 +135,48 @@ trait Draws {
 }
 
 impl Draws for ChaCha8Rng {
-    #[inline]
+    /// Inline for the common case (a bound below 2^32 and a draw outside the rejection zone,
+    /// which holds `n` of the 2^32 draws), out of line for the rest.
+    #[inline(always)]
     fn below(&mut self, n: u64) -> u64 {
-        assert!(n > 0, "a draw from an empty range");
         if let Ok(n) = u32::try_from(n) {
-            let mut product = u64::from(self.next_u32()) * u64::from(n);
-            if (product as u32) < n {
-                // The low `2^32 mod n` products would make the result biased: draw again.
-                let reject_below = n.wrapping_neg() % n;
-                while (product as u32) < reject_below {
-                    product = u64::from(self.next_u32()) * u64::from(n);
-                }
+            let product = u64::from(self.next_u32()) * u64::from(n);
+            // `>= n`, written so that `n == 0` goes to the out-of-line path, which panics.
+            if (product as u32) > n.wrapping_sub(1) {
+                return product >> 32;
             }
-            product >> 32
-        } else {
-            let mut product = u128::from(self.next_u64()) * u128::from(n);
-            if (product as u64) < n {
-                let reject_below = n.wrapping_neg() % n;
-                while (product as u64) < reject_below {
-                    product = u128::from(self.next_u64()) * u128::from(n);
-                }
-            }
-            (product >> 64) as u64
+            return below_u32_near_zone(self, n, product);
+        }
+        below_u64(self, n)
+    }
+}
+
+/// [`Draws::below`] for `n < 2^32` when the first draw fell among the low `n` products, where
+/// the rejection zone of the low `2^32 mod n` products lies.
+#[cold]
+#[inline(never)]
+fn below_u32_near_zone(rng: &mut ChaCha8Rng, n: u32, mut product: u64) -> u64 {
+    assert!(n > 0, "a draw from an empty range");
+    // The low `2^32 mod n` products would make the result biased: draw again.
+    let reject_below = n.wrapping_neg() % n;
+    while (product as u32) < reject_below {
+        product = u64::from(rng.next_u32()) * u64::from(n);
+    }
+    product >> 32
+}
+
+/// [`Draws::below`] for `n >= 2^32`.
+#[cold]
+#[inline(never)]
+fn below_u64(rng: &mut ChaCha8Rng, n: u64) -> u64 {
+    let mut product = u128::from(rng.next_u64()) * u128::from(n);
+    if (product as u64) < n {
+        let reject_below = n.wrapping_neg() % n;
+        while (product as u64) < reject_below {
+            product = u128::from(rng.next_u64()) * u128::from(n);
         }
     }
+    (product >> 64) as u64
 }
 
 fn pick<T: Copy>(rng: &mut ChaCha8Rng, items: &[T]) -> T {
@@ -1026,6 +1044,47 @@ mod tests {
             assert_eq!(p.config.validate(), Ok(()), "seed {seed}");
             assert_eq!(p.config.seed, Some(seed));
         }
+    }
+
+    #[test]
+    fn bounded_draws_stay_in_range_and_are_uniform() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for n in [
+            1,
+            2,
+            3,
+            1000,
+            (1 << 31) + 1,
+            u64::from(u32::MAX),
+            1 << 32,
+            u64::MAX - 1,
+        ] {
+            for _ in 0..2000 {
+                assert!(rng.below(n) < n, "bound {n}");
+            }
+        }
+        // A bound whose rejection zone is most of the low products: 2^31 + 1 rejects almost
+        // half the draws, so both paths run. Each half of the range gets about half the draws.
+        let n = (1u64 << 31) + 1;
+        let low = (0..20_000).filter(|_| rng.below(n) < n / 2).count();
+        assert!(
+            (9_500..10_500).contains(&low),
+            "{low} of 20000 in the low half"
+        );
+        let mut counts = [0u32; 6];
+        for _ in 0..60_000 {
+            counts[rng.below(6) as usize] += 1;
+        }
+        assert!(
+            counts.iter().all(|&c| (9_500..10_500).contains(&c)),
+            "{counts:?}"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "a draw from an empty range")]
+    fn a_draw_from_an_empty_range_panics() {
+        ChaCha8Rng::seed_from_u64(1).below(0);
     }
 
     #[test]
