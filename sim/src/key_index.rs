@@ -173,6 +173,65 @@ impl<V> KeyMap<V> {
         self.entries.push((key, value));
     }
 
+    /// Sets `key`'s value to `merge(old)`, where `old` is its present value or, for an absent
+    /// key (which is appended), `fresh()`; returns the present value, if any.
+    ///
+    /// For a key of the array this does not branch on whether the key was present: the model
+    /// calls it on every insert of a program, and whether a key is present is random. The entry
+    /// is always pushed, and dropped again when the key was present.
+    #[inline(always)]
+    pub fn upsert(
+        &mut self,
+        key: u64,
+        fresh: impl FnOnce() -> V,
+        merge: impl FnOnce(V) -> V,
+    ) -> Option<V>
+    where
+        V: Copy,
+    {
+        let Some(&slot) = self.positions.dense.get(key as usize) else {
+            return self.upsert_hashed(key, fresh, merge);
+        };
+        let len = self.entries.len();
+        assert!(
+            len < Self::MARKED as usize,
+            "a key map holds fewer than 2^31 entries"
+        );
+        let present = slot < Self::MARKED;
+        let position = std::hint::select_unpredictable(present, slot as usize, len);
+        // (The fresh value is built here, in place: built by the caller and passed in, it went
+        // through the stack in pieces and was read back whole, which stalls the store.)
+        self.entries.push((key, fresh()));
+        let old = self.entries[position].1;
+        self.entries[position].1 = merge(old);
+        self.entries.truncate(len + usize::from(!present));
+        self.positions.dense[key as usize] = position as u32;
+        present.then_some(old)
+    }
+
+    #[cold]
+    fn upsert_hashed(
+        &mut self,
+        key: u64,
+        fresh: impl FnOnce() -> V,
+        merge: impl FnOnce(V) -> V,
+    ) -> Option<V>
+    where
+        V: Copy,
+    {
+        match self.get_mut(key) {
+            Some(value) => {
+                let old = *value;
+                *value = merge(old);
+                Some(old)
+            }
+            None => {
+                self.insert_absent(key, merge(fresh()));
+                None
+            }
+        }
+    }
+
     /// Removes `key`, moving the last entry into its place, and leaves `mark` on the key if it
     /// [can](Self::can_mark) carry it; returns its value.
     #[inline]

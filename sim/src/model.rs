@@ -201,26 +201,29 @@ impl Model {
 
     /// Inserts at `step`; returns the previous value. A key that was absent begins an incarnation.
     pub fn insert(&mut self, key: u64, value: u64, step: usize) -> Option<u64> {
-        if let Some(present) = self.entries.get_mut(key) {
-            return Some(std::mem::replace(&mut present.value, value));
+        let fresh = || Incarnation {
+            value,
+            born: step,
+            must_yield: 0,
+            yielded: 0,
+        };
+        let old = self
+            .entries
+            .upsert(key, fresh, |old| Incarnation { value, ..old });
+        if !self.yielded_then_ended.is_empty() && old.is_none() {
+            self.note_reinsert(key);
         }
-        self.entries.insert_absent(
-            key,
-            Incarnation {
-                value,
-                born: step,
-                must_yield: 0,
-                yielded: 0,
-            },
-        );
-        if !self.yielded_then_ended.is_empty() {
-            if let Some(yielded) = self.yielded_then_ended.swap_remove(&key) {
-                if yielded & self.active != 0 {
-                    self.reinserted_yielded += 1;
-                }
+        old.map(|o| o.value)
+    }
+
+    /// A key began a new incarnation while the re-insert coverage count follows yielded keys.
+    #[cold]
+    fn note_reinsert(&mut self, key: u64) {
+        if let Some(yielded) = self.yielded_then_ended.swap_remove(&key) {
+            if yielded & self.active != 0 {
+                self.reinserted_yielded += 1;
             }
         }
-        None
     }
 
     /// Removes at `step`; returns the removed value. Ends the key's incarnation.

@@ -197,7 +197,7 @@ pub fn run_campaign(campaign: &Campaign, on_seed_done: &(dyn Fn() + Sync)) -> Re
 }
 
 fn keep_lowest(slot: &mut Option<SeedFailure>, failure: SeedFailure) {
-    if slot.as_ref().map_or(true, |kept| failure.seed < kept.seed) {
+    if slot.as_ref().is_none_or(|kept| failure.seed < kept.seed) {
         *slot = Some(failure);
     }
 }
