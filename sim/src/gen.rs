@@ -132,6 +132,13 @@ trait Draws {
     fn between(&mut self, low: u64, high: u64) -> u64 {
         low + self.below(high - low + 1)
     }
+
+    /// True with probability `p` (to within 2^-32), from one `u32` of the stream; `rand`'s
+    /// `gen_bool` draws a `u64`, and the generator tosses a coin on most ops.
+    ///
+    /// # Panics
+    /// If `p` is not within `0.0..=1.0`.
+    fn chance(&mut self, p: f64) -> bool;
 }
 
 impl Draws for ChaCha8Rng {
@@ -148,6 +155,13 @@ impl Draws for ChaCha8Rng {
             return below_u32_near_zone(self, n, product);
         }
         below_u64(self, n)
+    }
+
+    #[inline(always)]
+    fn chance(&mut self, p: f64) -> bool {
+        assert!((0.0..=1.0).contains(&p), "a probability of {p}");
+        // Exact for p = 0 and p = 1: the threshold runs over 0..=2^32.
+        u64::from(self.next_u32()) < (p * 4_294_967_296.0) as u64
     }
 }
 
@@ -245,7 +259,7 @@ fn draw_weights(rng: &mut ChaCha8Rng, max_cursors: u8) -> OpWeights {
             kind,
             OpKind::CursorNew | OpKind::CursorStep | OpKind::CursorDrop
         );
-        if (is_cursor_op && max_cursors == 0) || !rng.gen_bool(on) {
+        if (is_cursor_op && max_cursors == 0) || !rng.chance(on) {
             continue;
         }
         weights.set(kind, rng.between(low, high) as u16);
@@ -550,14 +564,14 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
         match kind {
             OpKind::Insert => {
                 // Bursts of inserts drive the map over its load factor: natural growth.
-                let burst = if draw.rng.gen_bool(0.15) {
+                let burst = if draw.rng.chance(0.15) {
                     draw.rng.between(2, 16) as usize
                 } else {
                     1
                 };
                 for _ in 0..burst.min(len - draw.ops.len()) {
                     let removed = draw.state.keys.removed_len();
-                    let key = if removed > 0 && draw.rng.gen_bool(0.25) {
+                    let key = if removed > 0 && draw.rng.chance(0.25) {
                         draw.state
                             .keys
                             .removed(draw.rng.below(removed as u64) as usize)
@@ -576,14 +590,14 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
                 draw.ops.push(Op::Get { key });
             }
             OpKind::Clear => {
-                if episode_cursors && !draw.state.keys.is_empty() && draw.rng.gen_bool(0.5) {
+                if episode_cursors && !draw.state.keys.is_empty() && draw.rng.chance(0.5) {
                     draw.clear_during_iteration();
                 } else {
                     draw.clear();
                 }
             }
             OpKind::CursorNew if handles > 0 => {
-                if !(draw.rng.gen_bool(p_growth_episode) && draw.natural_growth_under_cursors()) {
+                if !(draw.rng.chance(p_growth_episode) && draw.natural_growth_under_cursors()) {
                     draw.cursor_new();
                 }
             }
@@ -611,7 +625,7 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
                 if 1u64 << state.log_buckets.min(63) <= (state.keys.len() as u64).max(8) {
                     let log_buckets = state.log_buckets;
                     draw.force_grow();
-                    if episode_cursors && draw.rng.gen_bool(0.3) {
+                    if episode_cursors && draw.rng.chance(0.3) {
                         // A cursor born during the forced growth, living through it.
                         let mut cursors = Vec::new();
                         draw.live_through_growth(&mut cursors, log_buckets, 1.0);
@@ -633,8 +647,8 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
                 if draw.state.keys.len() > WHOLE_MAP_OPS_FREELY
                     && !draw
                         .rng
-                        .gen_bool(WHOLE_MAP_OPS_FREELY as f64 / draw.state.keys.len() as f64) => {}
-            OpKind::Clone if draw.rng.gen_bool(0.5) => draw.clone_and_diverge(),
+                        .chance(WHOLE_MAP_OPS_FREELY as f64 / draw.state.keys.len() as f64) => {}
+            OpKind::Clone if draw.rng.chance(0.5) => draw.clone_and_diverge(),
             _ => {
                 let op = draw.api_op(kind);
                 draw.ops.push(op);
@@ -695,7 +709,7 @@ impl Draw<'_> {
     /// or may not yield (rule 5), and more steps of the cursor, sometimes to its end.
     fn clear_during_iteration(&mut self) {
         let live: Vec<usize> = (0..self.handles).filter(|&c| self.state.live[c]).collect();
-        let c = if !live.is_empty() && self.rng.gen_bool(0.5) {
+        let c = if !live.is_empty() && self.rng.chance(0.5) {
             pick(self.rng, &live)
         } else {
             let c = self.cursor_new();
@@ -722,7 +736,7 @@ impl Draw<'_> {
 
     fn present_or_any(&mut self, p_present: f64) -> u64 {
         let keys = &self.state.keys;
-        if !keys.is_empty() && self.rng.gen_bool(p_present) {
+        if !keys.is_empty() && self.rng.chance(p_present) {
             keys.present(self.rng.below(keys.len() as u64) as usize)
         } else {
             self.rng.below(self.config.key_space)
@@ -778,7 +792,7 @@ impl Draw<'_> {
             self.step(before, steps);
         }
         let mut cursors = vec![before];
-        let growths = if self.rng.gen_bool(0.5) { 2 } else { 1 };
+        let growths = if self.rng.chance(0.5) { 2 } else { 1 };
         for growth in 0..growths {
             if growth > 0 {
                 let next = self.state.log_buckets.max(1);
@@ -825,7 +839,7 @@ impl Draw<'_> {
         log_buckets: u32,
         born_during: f64,
     ) {
-        if self.handles > cursors.len() && self.rng.gen_bool(born_during) {
+        if self.handles > cursors.len() && self.rng.chance(born_during) {
             let during = self.cursor_new();
             let steps = self.rng.between(2, 12) as u16;
             self.step(during, steps);
@@ -854,7 +868,7 @@ impl Draw<'_> {
     /// walk away), and a missed entry only at the end, which a cursor dropped early never sees.
     fn drain_some(&mut self, cursors: &[usize]) {
         for &c in cursors {
-            if self.rng.gen_bool(0.5) {
+            if self.rng.chance(0.5) {
                 let steps = (2 * self.state.keys.len() + 16).min(usize::from(u16::MAX)) as u16;
                 self.step(c, steps);
             }
@@ -880,7 +894,7 @@ impl Draw<'_> {
         }
         // Growths from 1 or 2 old buckets end at the first or second mutation: aim at B >= 2.
         let low = self.state.log_buckets.max(2);
-        let first = low + u32::from(self.rng.gen_bool(0.5));
+        let first = low + u32::from(self.rng.chance(0.5));
         [first, low, self.state.log_buckets]
             .into_iter()
             .find(|&b| self.fits(b))
@@ -902,7 +916,7 @@ impl Draw<'_> {
                 return;
             };
             self.insert(key);
-            if let Some(c) = cursor.filter(|_| self.rng.gen_bool(0.1)) {
+            if let Some(c) = cursor.filter(|_| self.rng.chance(0.1)) {
                 self.step(c, 1);
             }
         }
@@ -957,7 +971,7 @@ impl Draw<'_> {
         if let Some(key) = (!self.state.keys.is_empty()).then(|| self.present_or_any(1.0)) {
             let value = self.state.next_value;
             self.state.next_value += 1;
-            self.ops.push(if self.rng.gen_bool(0.5) {
+            self.ops.push(if self.rng.chance(0.5) {
                 Op::CloneInsert { key, value }
             } else {
                 self.state.evacuated_one();
