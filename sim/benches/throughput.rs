@@ -38,7 +38,7 @@ mod machine;
 
 use std::cell::{Cell, RefCell};
 use std::ops::Range;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
@@ -288,6 +288,34 @@ fn bench_plain<const AUDIT_EVERY: u32>(
     }
 }
 
+/// Rounds of the paired measurement.
+const PAIRED_ROUNDS: usize = 60;
+/// Simulator passes per round: about as long as one proptest pass, so that both halves of a
+/// round see the machine alike.
+const PAIRED_SIM_PASSES: u32 = 8;
+
+/// The ratio measured in pairs: each round times the simulator's programs, then proptest's cases,
+/// back to back, and gives one ratio; the median over the rounds is reported with its quartiles.
+/// Criterion measures each side for seconds, one after the other, so a slow spell of a shared
+/// machine can fall on one side alone and move the ratio of its medians; a pair taken within
+/// milliseconds sees both sides under the same load. Returns the sorted per-round ratios.
+fn paired_ratios<const AUDIT_EVERY: u32>(prop_config: &ProptestConfig) -> Vec<f64> {
+    let config = plain_config(AUDIT_EVERY);
+    let mut ratios: Vec<f64> = (0..PAIRED_ROUNDS)
+        .map(|_| {
+            let started = Instant::now();
+            let sim_ops: u64 = (0..PAIRED_SIM_PASSES).map(|_| run_sim(&config)).sum();
+            let sim_rate = sim_ops as f64 / started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            let proptest_ops = run_proptest::<AUDIT_EVERY>(prop_config, None);
+            let proptest_rate = proptest_ops as f64 / started.elapsed().as_secs_f64();
+            sim_rate / proptest_rate
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios
+}
+
 /// Runs the default workload's seeds; returns the stats summed over them.
 fn run_default() -> RunStats {
     let mut total = RunStats::default();
@@ -368,5 +396,26 @@ fn main() {
             },
         ];
         estimates::print(&out_dir, started, &rows, &default_stats, DEFAULT_SEEDS);
+        if selected(estimates::PLAIN_AUDIT_AT_END) {
+            let ratios = paired_ratios::<AUDIT_AT_END>(&prop_config);
+            let quartile = |q: usize| ratios[(ratios.len() - 1) * q / 4];
+            println!();
+            println!(
+                "Paired (check_invariants at the end): sim / proptest-state-machine {:.2}x, the \
+                 median of {} rounds of {} sim passes then one proptest pass (quartiles {:.2}x-{:.2}x)",
+                quartile(2),
+                ratios.len(),
+                PAIRED_SIM_PASSES,
+                quartile(1),
+                quartile(3),
+            );
+        }
     }
+}
+
+/// Whether the bench filter given on the command line (if any) selects `group`'s benches.
+fn selected(group: &str) -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    filters.is_empty() || filters.iter().any(|f| group.contains(f.as_str()) || f.contains(group))
 }
