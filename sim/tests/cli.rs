@@ -194,3 +194,55 @@ fn a_failure_is_shrunk_saved_printed_and_replays() {
     assert_eq!(code(&shrink), 1);
     assert!(dir.join(name.replace(".trace", ".shrunk.trace")).exists());
 }
+
+/// `--keep-going --allow`: known bugs (here the `clear-keeps-cursors` fault, caught by absent
+/// and stale yields over these seeds) pass, anything else, or too many, fails.
+#[cfg(feature = "faults")]
+#[test]
+fn known_failures_pass_and_any_other_check_or_too_many_fail() {
+    let dir = scratch("known");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--seeds",
+            "0..100",
+            "--fault",
+            "clear-keeps-cursors",
+            "--keep-going",
+            "--out",
+            dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        sim(&args)
+    };
+    let known = run(&["--allow", "absent-yield", "--allow", "stale-value"]);
+    assert_eq!(code(&known), 0, "{}", stdout(&known));
+    assert!(stdout(&known).contains("every failing seed failed a known check"));
+
+    let other = run(&["--allow", "absent-yield"]);
+    assert_eq!(code(&other), 1, "{}", stdout(&other));
+    let text = stdout(&other);
+    assert!(
+        text.contains("failed a check other than the known ones"),
+        "{text}"
+    );
+    assert!(
+        text.contains("check:    stale value yielded (rule 3)"),
+        "{text}"
+    );
+    assert!(text.contains("replay with: cargo run"), "{text}");
+
+    let too_many = run(&[
+        "--allow",
+        "absent-yield",
+        "--allow",
+        "stale-value",
+        "--max-failure-rate",
+        "10%",
+    ]);
+    assert_eq!(code(&too_many), 1, "{}", stdout(&too_many));
+    assert!(stdout(&too_many).contains("more than the 10% allowed"));
+
+    let without_keep_going = sim(&["run", "--seeds", "0..5", "--allow", "absent-yield"]);
+    assert_eq!(code(&without_keep_going), 2);
+}

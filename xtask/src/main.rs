@@ -118,7 +118,8 @@ enum Command {
         sim_start_seed: Option<u64>,
         /// The maps the simulator and the property tests check (repeatable; `sim targets` lists
         /// them): each gets an equal share of the simulator's time. A target that randomizes by
-        /// itself (go) runs with `--keep-going`, so its summary counts every failing seed.
+        /// itself (go) runs with `--keep-going`, so its summary counts every failing seed, and with
+        /// its known bugs allowed (`sim run --allow`).
         #[arg(long = "target", value_name = "NAME", default_value = "map-core")]
         targets: Vec<String>,
         /// Jobs to leave out (repeatable).

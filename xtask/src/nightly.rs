@@ -72,6 +72,20 @@ pub struct JobReport {
 /// Seeds per day of the default start seed: far more than a night runs, so nights never overlap.
 const SEEDS_PER_DAY: u64 = 100_000_000;
 
+/// `sim run`'s flags for Go's map: Go 1.19 yields after a clear (absent entries, stale values,
+/// duplicates) in about 0.6% of seeds; the nightly workflow passes the same flags.
+const GO_KNOWN_BUGS: [&str; 9] = [
+    "--keep-going",
+    "--allow",
+    "absent-yield",
+    "--allow",
+    "stale-value",
+    "--allow",
+    "duplicate-yield",
+    "--max-failure-rate",
+    "2",
+];
+
 /// Runs the jobs and prints the summary. Returns whether every job ran clean.
 pub fn nightly_command(ws: &Workspace, req: &NightlyRequest) -> Result<bool, crate::Error> {
     let logs = ws.target_dir.join("xtask").join("nightly");
@@ -229,10 +243,11 @@ fn sim_job(
         "--target",
         target,
     ]);
-    // Go's map randomizes by itself and Go 1.19's has known bugs: count every failing seed
-    // rather than stop at the first.
+    // Go's map randomizes by itself and Go 1.19's has known bugs (drivers/go/README.md): count
+    // every failing seed rather than stop at the first, and pass the known ones, so that any
+    // other check failing, or too many seeds, is what the job reports.
     if target == "go" {
-        cmd.arg("--keep-going");
+        cmd.args(GO_KNOWN_BUGS);
     }
     cmd.arg("--seeds")
         .arg(format!("{start}..{}", start + SEEDS_PER_DAY))
@@ -266,7 +281,20 @@ fn sim_job(
         }
         _ => Verdict::Error(format!("sim exited with {}", done.status)),
     };
-    let detail = format!("seeds from {start}, {}", human(time));
+    // A clean run of a target with known bugs still says how many seeds hit them.
+    let known = match verdict {
+        Verdict::Clean => done
+            .output
+            .lines()
+            .find(|l| l.contains("seeds failed"))
+            .map(|l| format!("; known bugs only: {}", l.trim().trim_end_matches(':'))),
+        _ => None,
+    };
+    let detail = format!(
+        "seeds from {start}, {}{}",
+        human(time),
+        known.unwrap_or_default()
+    );
     JobReport {
         name: name.to_string(),
         verdict,

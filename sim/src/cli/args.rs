@@ -86,6 +86,16 @@ pub fn jobs(text: &str) -> Result<usize, String> {
     }
 }
 
+/// A percentage within `0..=100`, with or without a trailing `%`.
+pub fn percent(text: &str) -> Result<f64, String> {
+    match text.strip_suffix('%').unwrap_or(text).parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "expected a percentage from 0 to 100; found `{text}`"
+        )),
+    }
+}
+
 /// A target's name (`sim targets` lists them).
 pub fn target(text: &str) -> Result<&'static TargetInfo, String> {
     sim::target::lookup(text)
@@ -113,6 +123,15 @@ pub fn fault(text: &str) -> Result<Fault, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_lie_between_0_and_100() {
+        assert_eq!(percent("2"), Ok(2.0));
+        assert_eq!(percent("0.5%"), Ok(0.5));
+        for bad in ["-1", "101", "x", "", "NaN"] {
+            assert!(percent(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn seed_ranges_must_be_non_empty() {
