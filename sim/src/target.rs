@@ -17,6 +17,7 @@ pub mod driver;
 pub mod go;
 mod map_core;
 mod std_maps;
+mod timed_reader;
 
 use std::fmt;
 

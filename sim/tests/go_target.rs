@@ -327,3 +327,40 @@ fn a_driver_that_dies_is_a_failure_with_its_stderr_and_is_restarted() {
         );
     }
 }
+
+#[test]
+fn a_driver_that_hangs_is_killed_and_reported_not_waited_for() {
+    // `exec sleep`: the hung process is the driver itself; plain `sleep`: a process the driver
+    // started keeps its pipes open after the driver is killed.
+    for hang in ["exec sleep 1000", "sleep 1000"] {
+        let script = format!(
+            "echo 'hello sim-driver 1 fake/0 state=unknown'; read -r line; echo 'v -'; {hang}"
+        );
+        let mut command = Command::new("sh");
+        command.arg("-c").arg(&script);
+        let started = std::time::Instant::now();
+        let mut driver = Driver::spawn_with_timeout(command, std::time::Duration::from_millis(200))
+            .expect("the driver says hello");
+        let p = program(vec![Op::Insert { key: 1, value: 1 }, Op::Get { key: 1 }]);
+        let transcript = driver.run(&p).expect("the program is written");
+        match transcript.outcome() {
+            Outcome::Died(why) => assert!(
+                why.contains("wrote nothing for 0.2 s (it hangs) and was killed"),
+                "{hang}: {why}"
+            ),
+            other => panic!("{hang}: {other:?}"),
+        }
+        assert_eq!(
+            transcript.answers().len(),
+            1,
+            "the answer before the hang is kept"
+        );
+        assert!(driver.is_dead());
+        drop(driver);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{hang}: took {:?}",
+            started.elapsed()
+        );
+    }
+}

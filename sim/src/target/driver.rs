@@ -15,14 +15,20 @@
 //!
 //! Each harness worker thread keeps one driver process per kind ([`DriverKind::run`]), started on
 //! first use and restarted after it died.
+//!
+//! A driver that hangs does not hang the harness: every line of its answer is waited for at most
+//! [`ANSWER_TIMEOUT`]; then the driver is killed and the program's outcome is that it died (a
+//! failure like any other, whose report says so).
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::io::{Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
+use super::timed_reader::{ReadLine, TimedReader};
 use super::{Target, TargetError};
 use crate::coverage::Coverage;
 use crate::op::{CursorId, Op, MAX_CURSORS};
@@ -33,6 +39,11 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// How much of a driver's stderr is kept for the report when it dies.
 const STDERR_KEPT: usize = 16 * 1024;
+
+/// The longest a driver may go without writing the next line of its answer (or its `hello`, or,
+/// once its stdin is closed, without exiting) before it is taken to hang and is killed. A
+/// program's whole answer takes a driver milliseconds.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What a driver said about itself in its `hello` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,9 +185,14 @@ impl Transcript {
 pub struct Driver {
     child: Child,
     stdin: Option<ChildStdin>,
-    stdout: BufReader<ChildStdout>,
+    stdout: TimedReader,
     stderr: Arc<Mutex<Vec<u8>>>,
-    stderr_reader: Option<JoinHandle<()>>,
+    /// Says when the stderr thread has read everything (the pipe closed).
+    stderr_done: Receiver<()>,
+    /// How long a line of the answer is waited for ([`ANSWER_TIMEOUT`] unless set).
+    timeout: Duration,
+    /// Set when the driver was killed for not answering in time.
+    timed_out: bool,
     hello: Hello,
     /// The program being written, kept to reuse its allocation.
     request: Vec<u8>,
@@ -187,7 +203,16 @@ pub struct Driver {
 
 impl Driver {
     /// Starts `command` with piped stdin, stdout and stderr and reads its `hello` line.
-    pub fn spawn(mut command: Command) -> Result<Driver, TargetError> {
+    pub fn spawn(command: Command) -> Result<Driver, TargetError> {
+        Driver::spawn_with_timeout(command, ANSWER_TIMEOUT)
+    }
+
+    /// [`Driver::spawn`], waiting at most `timeout` for each line of an answer instead of
+    /// [`ANSWER_TIMEOUT`].
+    pub fn spawn_with_timeout(
+        mut command: Command,
+        timeout: Duration,
+    ) -> Result<Driver, TargetError> {
         let shown = format!("{command:?}");
         let mut child = command
             .stdin(Stdio::piped())
@@ -204,7 +229,8 @@ impl Driver {
         // it never blocks, and what it wrote last is there for the report when it dies.
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&stderr);
-        let stderr_reader = std::thread::spawn(move || {
+        let (stderr_finished, stderr_done) = mpsc::channel();
+        std::thread::spawn(move || {
             let mut chunk = [0u8; 4096];
             while let Ok(n @ 1..) = child_stderr.read(&mut chunk) {
                 let mut kept = sink.lock().unwrap_or_else(|e| e.into_inner());
@@ -214,13 +240,16 @@ impl Driver {
                     kept.drain(..cut);
                 }
             }
+            let _ = stderr_finished.send(());
         });
         let mut driver = Driver {
             child,
             stdin: Some(stdin),
-            stdout: BufReader::with_capacity(1 << 16, stdout),
+            stdout: TimedReader::new(stdout),
             stderr,
-            stderr_reader: Some(stderr_reader),
+            stderr_done,
+            timeout,
+            timed_out: false,
             hello: Hello {
                 implementation: String::new(),
                 state_known: false,
@@ -230,8 +259,7 @@ impl Driver {
             dead: false,
         };
         driver.line.clear();
-        let read = driver.stdout.read_until(b'\n', &mut driver.line);
-        if !matches!(read, Ok(1..)) {
+        if driver.next_line() != ReadLine::Line {
             return Err(TargetError(format!(
                 "driver {shown} did not say hello: {}",
                 driver.death()
@@ -308,13 +336,10 @@ impl Driver {
         let mut entries_left = 0u64;
         loop {
             self.line.clear();
-            match self.stdout.read_until(b'\n', &mut self.line) {
-                Ok(0) | Err(_) => {
-                    self.dead = true;
-                    transcript.outcome = Outcome::Died(self.death());
-                    return;
-                }
-                Ok(_) => {}
+            if self.next_line() != ReadLine::Line {
+                self.dead = true;
+                transcript.outcome = Outcome::Died(self.death());
+                return;
             }
             let line = trim_newline(&self.line);
             if entries_left > 0 {
@@ -359,6 +384,20 @@ impl Driver {
         ));
     }
 
+    /// Reads the next line into `self.line`, waiting at most the timeout; a driver that sent
+    /// nothing in time is killed (and [`Self::death`] says so).
+    fn next_line(&mut self) -> ReadLine {
+        let read = self
+            .stdout
+            .read_line(&mut self.line, Instant::now() + self.timeout);
+        if read == ReadLine::TimedOut {
+            self.timed_out = true;
+            self.dead = true;
+            let _ = self.child.kill();
+        }
+        read
+    }
+
     /// Why the process is gone: its exit status and the end of its stderr.
     fn death(&mut self) -> String {
         self.dead = true;
@@ -369,16 +408,24 @@ impl Driver {
             Ok(status) => status.to_string(),
             Err(e) => format!("unknown exit status ({e})"),
         };
-        if let Some(reader) = self.stderr_reader.take() {
-            let _ = reader.join();
-        }
+        // The stderr pipe closes with the process, unless a process it started still holds it:
+        // wait a little for the last of it, not for ever.
+        let _ = self.stderr_done.recv_timeout(Duration::from_secs(1));
         let stderr = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
         let text = String::from_utf8_lossy(&stderr);
         let text = text.trim();
-        if text.is_empty() {
-            format!("the driver exited ({status}) and wrote nothing to stderr")
+        let hung = if self.timed_out {
+            format!(
+                "the driver wrote nothing for {} s (it hangs) and was killed; ",
+                self.timeout.as_secs_f64()
+            )
         } else {
-            format!("the driver exited ({status}); its stderr:\n{text}")
+            String::new()
+        };
+        if text.is_empty() {
+            format!("{hung}the driver exited ({status}) and wrote nothing to stderr")
+        } else {
+            format!("{hung}the driver exited ({status}); its stderr:\n{text}")
         }
     }
 }
@@ -386,15 +433,18 @@ impl Driver {
 impl Drop for Driver {
     fn drop(&mut self) {
         // EOF on stdin is the driver's signal to exit 0; wait for it so no zombie is left, but
-        // kill a driver that already broke the protocol rather than trust it to exit.
+        // kill a driver that already broke the protocol rather than trust it to exit, and one
+        // that has not exited within the timeout.
         self.stdin = None;
         if self.dead {
             let _ = self.child.kill();
         }
-        let _ = self.child.wait();
-        if let Some(reader) = self.stderr_reader.take() {
-            let _ = reader.join();
+        let deadline = Instant::now() + self.timeout;
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
         }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -1,0 +1,126 @@
+//! A child process's output, read with a deadline: a driver that hangs must not hang the harness.
+//!
+//! A thread of its own reads the pipe in chunks and hands them over a channel; the caller takes
+//! lines from them, waiting at most until a deadline for the next chunk. The thread ends when the
+//! pipe closes (the process exited or was killed) or the reader is dropped.
+
+use std::io::Read;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::Instant;
+
+/// How much the reading thread takes from the pipe at once.
+const CHUNK: usize = 1 << 16;
+
+/// What [`TimedReader::read_line`] got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadLine {
+    /// A line, with its newline (without one if it was the last bytes before the pipe closed).
+    Line,
+    /// The pipe closed with nothing more to read.
+    Closed,
+    /// Nothing completed a line before the deadline.
+    TimedOut,
+}
+
+/// Lines of a pipe, each waited for until a deadline.
+pub struct TimedReader {
+    chunks: Receiver<Vec<u8>>,
+    buffer: Vec<u8>,
+    /// Where the unread part of `buffer` starts.
+    start: usize,
+}
+
+impl TimedReader {
+    /// Starts reading `source` on a thread of its own.
+    pub fn new(mut source: impl Read + Send + 'static) -> TimedReader {
+        let (sender, chunks) = mpsc::channel();
+        std::thread::spawn(move || {
+            // One buffer for the reads; each chunk sent is a copy of what was read, no more.
+            let mut read = vec![0u8; CHUNK];
+            loop {
+                match source.read(&mut read) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        if sender.send(read[..n].to_vec()).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        TimedReader {
+            chunks,
+            buffer: Vec::new(),
+            start: 0,
+        }
+    }
+
+    /// Appends the next line to `line`, waiting for it until `deadline`.
+    pub fn read_line(&mut self, line: &mut Vec<u8>, deadline: Instant) -> ReadLine {
+        loop {
+            let unread = &self.buffer[self.start..];
+            if let Some(end) = unread.iter().position(|&b| b == b'\n') {
+                line.extend_from_slice(&unread[..=end]);
+                self.start += end + 1;
+                return ReadLine::Line;
+            }
+            line.extend_from_slice(unread);
+            self.start = self.buffer.len();
+            let wait = deadline.saturating_duration_since(Instant::now());
+            match self.chunks.recv_timeout(wait) {
+                Ok(chunk) => {
+                    self.buffer = chunk;
+                    self.start = 0;
+                }
+                Err(RecvTimeoutError::Timeout) => return ReadLine::TimedOut,
+                Err(RecvTimeoutError::Disconnected) if line.is_empty() => return ReadLine::Closed,
+                Err(RecvTimeoutError::Disconnected) => return ReadLine::Line,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+    use std::time::Duration;
+
+    fn later() -> Instant {
+        Instant::now() + Duration::from_secs(5)
+    }
+
+    #[test]
+    fn lines_come_whole_and_the_end_is_told_apart() {
+        let mut reader = TimedReader::new(Cursor::new(b"one\ntwo\nthree".to_vec()));
+        let mut line = Vec::new();
+        for want in [&b"one\n"[..], b"two\n", b"three"] {
+            line.clear();
+            assert_eq!(reader.read_line(&mut line, later()), ReadLine::Line);
+            assert_eq!(line, want);
+        }
+        line.clear();
+        assert_eq!(reader.read_line(&mut line, later()), ReadLine::Closed);
+    }
+
+    /// A source that never answers, like a hung driver's pipe.
+    struct Silent;
+
+    impl Read for Silent {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            std::thread::sleep(Duration::from_secs(3600));
+            Ok(0)
+        }
+    }
+
+    #[test]
+    fn a_silent_source_times_out_at_the_deadline() {
+        let mut reader = TimedReader::new(Silent);
+        let started = Instant::now();
+        let mut line = Vec::new();
+        let deadline = started + Duration::from_millis(100);
+        assert_eq!(reader.read_line(&mut line, deadline), ReadLine::TimedOut);
+        assert!(started.elapsed() >= Duration::from_millis(100));
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}
