@@ -81,11 +81,16 @@ pub enum Fault {
     /// progress on growing"; Redis added `activerehashing` because its incremental rehash, done
     /// only on access, could stall).
     GrowWorkSkipsNevacuate,
+    /// The `tooManyOverflowBuckets` trigger is never checked, so a map never grows same-size:
+    /// under insert/remove churn at constant size, or keys that collide, overflow buckets pile up
+    /// without bound and lookups walk ever longer chains (the leak of Go #16070, which the
+    /// same-size growth was added to fix).
+    NoSameSizeGrowth,
 }
 
 impl Fault {
     /// Every fault, in catalog order.
-    pub const ALL: [Fault; 22] = [
+    pub const ALL: [Fault; 23] = [
         Fault::SkipCheckBucket,
         Fault::StaleEvacuatedYield,
         Fault::ClearKeepsCursors,
@@ -108,6 +113,7 @@ impl Fault {
         Fault::GrowOnUpdate,
         Fault::TombstonesCountTowardLoad,
         Fault::GrowWorkSkipsNevacuate,
+        Fault::NoSameSizeGrowth,
     ];
 
     /// The fault's kebab-case name, as used on command lines and in trace files.
@@ -135,6 +141,7 @@ impl Fault {
             Fault::GrowOnUpdate => "grow-on-update",
             Fault::TombstonesCountTowardLoad => "tombstones-count-toward-load",
             Fault::GrowWorkSkipsNevacuate => "grow-work-skips-nevacuate",
+            Fault::NoSameSizeGrowth => "no-same-size-growth",
         }
     }
 
@@ -170,6 +177,9 @@ impl Fault {
             }
             Fault::GrowWorkSkipsNevacuate => {
                 "growWork skips bucket nevacuate: a growth advances only where keys land and may never finish"
+            }
+            Fault::NoSameSizeGrowth => {
+                "tooManyOverflowBuckets is never checked: overflow buckets pile up instead of a same-size growth (Go #16070)"
             }
         }
     }

@@ -282,7 +282,8 @@ where
     fn needs_growth(&self) -> bool {
         !self.is_growing()
             && (over_load_factor(self.load_count() + 1, self.buckets.b)
-                || too_many_overflow_buckets(self.noverflow, self.buckets.b))
+                || (too_many_overflow_buckets(self.noverflow, self.buckets.b)
+                    && !self.fault_is(Fault::NoSameSizeGrowth)))
     }
 
     #[inline]

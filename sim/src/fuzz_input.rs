@@ -95,6 +95,10 @@ impl Target {
                 Fault::GrowOnUpdate,
                 Fault::TombstonesCountTowardLoad,
                 Fault::GrowWorkSkipsNevacuate,
+                // Fails only at Go's overflow threshold, about 24 exact ops under the colliding
+                // hasher: not found within 60 s from either corpus (BENCHMARKS.md §4); the
+                // simulator and the property tests find it.
+                Fault::NoSameSizeGrowth,
             ],
             Target::DuplicateYield => &[
                 Fault::SkipCheckBucket,

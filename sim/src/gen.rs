@@ -9,6 +9,7 @@
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::hasher::CLASSES;
 use crate::key_index::KeyIndex;
 use crate::op::{CursorId, Op, OpKind, MAX_CURSORS};
 use crate::program::{Config, HasherMode, OpWeights, Program};
@@ -562,6 +563,9 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
     while draw.ops.len() < len {
         let kind = kinds.draw(draw.rng);
         match kind {
+            OpKind::Insert if draw.can_pile_up_overflow() && draw.rng.chance(0.2) => {
+                draw.pile_up_overflow();
+            }
             OpKind::Insert => {
                 // Bursts of inserts drive the map over its load factor: natural growth.
                 let burst = if draw.rng.chance(0.15) {
@@ -594,6 +598,9 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
                     draw.clear_during_iteration();
                 } else {
                     draw.clear();
+                    if draw.can_pile_up_overflow() && draw.rng.chance(0.5) {
+                        draw.pile_up_overflow();
+                    }
                 }
             }
             OpKind::CursorNew if handles > 0 => {
@@ -702,6 +709,50 @@ impl Draw<'_> {
         self.state.keys.clear();
         self.state.growth_left = 0;
         self.ops.push(Op::Clear);
+    }
+
+    /// Whether [`Self::pile_up_overflow`] can reach Go's overflow threshold here: keys that
+    /// collide in their low hash bits (four classes, so four buckets), enough keys of each class,
+    /// a map of at most 4 buckets (the threshold is one overflow bucket per bucket), room for a
+    /// round's keys under the load factor, and removes switched on.
+    fn can_pile_up_overflow(&self) -> bool {
+        self.config.hasher == HasherMode::CollideLowBits
+            && self.config.key_space >= 16 * CLASSES
+            && self.config.weights.remove > 0
+            && self.state.log_buckets <= 2
+            && self.state.keys.len() <= 4
+    }
+
+    /// Overflow buckets piled up as in Go #16070: for each of the four buckets in turn, a round
+    /// of 9 absent keys that all land in it (one more than a bucket holds, so its chain grows an
+    /// overflow bucket), then their removes, which leave the overflow bucket in place. After the
+    /// rounds the map holds `2^B` overflow buckets for B <= 2, Go's `tooManyOverflowBuckets`, so
+    /// the next insert of an absent key must start a same-size growth: the last op is one.
+    /// Without this, programs never reach the threshold (a bucket's chain only grows when full,
+    /// and removes leave room in it), and a map that never grows same-size passes every check.
+    fn pile_up_overflow(&mut self) {
+        const ROUND: usize = BUCKET_SLOTS + 1;
+        let per_class = self.config.key_space / CLASSES;
+        for class in 0..CLASSES {
+            let mut keys: Vec<u64> = Vec::with_capacity(ROUND);
+            for _ in 0..4 * ROUND {
+                if keys.len() == ROUND {
+                    break;
+                }
+                let key = class + CLASSES * self.rng.below(per_class);
+                if !self.state.keys.contains(key) && !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+            for &key in &keys {
+                self.insert(key);
+            }
+            for &key in &keys {
+                self.remove(key);
+            }
+        }
+        let key = self.rng.below(self.config.key_space);
+        self.insert(key);
     }
 
     /// A clear under a cursor part-way through a non-empty map (Go #59411, #70189: iterators
@@ -1032,6 +1083,9 @@ impl Draw<'_> {
 /// weight; above it, in proportion to `WHOLE_MAP_OPS_FREELY / len`, so that their cost per
 /// program stays about that of a map of this size.
 const WHOLE_MAP_OPS_FREELY: usize = 128;
+
+/// Slots per bucket (Go's `bucketCnt`).
+const BUCKET_SLOTS: usize = 8;
 
 /// Go's `overLoadFactor`: more than 8 entries and more than 6.5 per bucket.
 fn over_load_factor(count: u64, log_buckets: u32) -> bool {

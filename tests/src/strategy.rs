@@ -13,6 +13,7 @@ use proptest::sample::select;
 use proptest::strategy::Union;
 use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence, TestCaseError};
 use sim::exec::{self, RunStats};
+use sim::hasher::CLASSES;
 use sim::op::{CursorId, Op, OpKind};
 use sim::program::{Config, HasherMode, OpWeights, Program};
 use sim::target::{self, TargetInfo};
@@ -256,6 +257,12 @@ fn op_group(config: &Config) -> BoxedStrategy<Vec<Op>> {
             continue;
         }
         let group: BoxedStrategy<Vec<Op>> = match kind {
+            OpKind::Insert if overflow_can_pile_up(config) => prop_oneof![
+                17 => insert.clone().prop_map(|op| vec![op]),
+                3 => proptest::collection::vec(insert.clone(), 2..=MAX_BURST),
+                1 => overflow_pile_up(config.key_space),
+            ]
+            .boxed(),
             OpKind::Insert => prop_oneof![
                 17 => insert.clone().prop_map(|op| vec![op]),
                 3 => proptest::collection::vec(insert.clone(), 2..=MAX_BURST),
@@ -324,6 +331,41 @@ fn op_group(config: &Config) -> BoxedStrategy<Vec<Op>> {
         options.push((1, insert.prop_map(|op| vec![op]).boxed()));
     }
     Union::new_weighted(options).boxed()
+}
+
+/// Whether [`overflow_pile_up`] can bring a small map to Go's overflow threshold: keys that
+/// collide in their low hash bits, enough keys of each hash class, and removes switched on.
+fn overflow_can_pile_up(config: &Config) -> bool {
+    config.hasher == HasherMode::CollideLowBits
+        && config.key_space >= 16 * CLASSES
+        && config.weights.get(OpKind::Remove) > 0
+}
+
+/// The generator's overflow pile-up (Go #16070), as a group: for each of the four hash classes
+/// (four buckets), 9 inserts of keys of the class, one more than a bucket holds, then their
+/// removes, which leave the overflow bucket behind; then one insert, which in a map of at most 4
+/// buckets must start a same-size growth.
+fn overflow_pile_up(key_space: u64) -> BoxedStrategy<Vec<Op>> {
+    let per_class: Vec<u64> = (0..key_space / CLASSES).collect();
+    let round = proptest::sample::subsequence(per_class, 9);
+    (
+        proptest::collection::vec(round, CLASSES as usize),
+        0..key_space,
+    )
+        .prop_map(|(rounds, last)| {
+            let mut ops = Vec::new();
+            for (class, multiples) in (0..CLASSES).zip(rounds) {
+                let keys: Vec<u64> = multiples.iter().map(|j| class + CLASSES * j).collect();
+                ops.extend(keys.iter().map(|&key| Op::Insert { key, value: key }));
+                ops.extend(keys.iter().map(|&key| Op::Remove { key }));
+            }
+            ops.push(Op::Insert {
+                key: last,
+                value: last,
+            });
+            ops
+        })
+        .boxed()
 }
 
 fn op_names_cursor(kind: OpKind) -> bool {

@@ -152,7 +152,7 @@ mod faults {
     /// the lower of the two, so that a generator change that blinds the harness to a class fails
     /// here, while ordinary changes to which seeds draw what do not (a count of 15 in 200 seeds
     /// moves by about 4 from one sample of seeds to another).
-    const RATE_FLOORS: [(Fault, u64); 22] = [
+    const RATE_FLOORS: [(Fault, u64); 23] = [
         (Fault::SkipCheckBucket, 49),               // (80; 34.9%)
         (Fault::StaleEvacuatedYield, 42),           // (63; 29.7%)
         (Fault::ClearKeepsCursors, 52),             // (75; 38.4%)
@@ -175,6 +175,7 @@ mod faults {
         (Fault::GrowOnUpdate, 39),                  // (60; 28.2%)
         (Fault::TombstonesCountTowardLoad, 78),     // (112; 56.2%)
         (Fault::GrowWorkSkipsNevacuate, 119),       // (174; 85.0%)
+        (Fault::NoSameSizeGrowth, 12),              // (21; 8.8%)
     ];
 
     #[test]
