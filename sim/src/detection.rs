@@ -18,6 +18,20 @@ use std::sync::Mutex;
 use map_core::Fault;
 
 use crate::exec;
+
+/// The goal for the length of a fault's shrunk failing program: 12 ops, or, for a fault whose
+/// smallest failing program is longer, a bound just above that minimum.
+///
+/// `no-same-size-growth` fails only at Go's overflow threshold, one overflow bucket per bucket,
+/// and the smallest map that reaches it is B 1 with a full chain in each of its 2 buckets: 9
+/// inserts into one (the 9th doubles the map from B 0), removes to stay under the load factor, 9
+/// inserts into the other and the insert that must grow, about 24 ops.
+pub fn max_shrunk_len(fault: Fault) -> usize {
+    match fault {
+        Fault::NoSameSizeGrowth => 32,
+        _ => 12,
+    }
+}
 use crate::runner::program_for;
 
 /// How many seeds of a range caught one fault.

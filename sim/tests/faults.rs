@@ -3,6 +3,7 @@
 #![cfg(feature = "faults")]
 
 use map_core::Fault;
+use sim::detection::max_shrunk_len;
 use sim::exec;
 use sim::runner::detect;
 use sim::shrink::shrink;
@@ -12,21 +13,6 @@ use sim::trace;
 /// keeps generator changes from making this flaky, while a fault the simulator cannot see
 /// still fails here.
 const SEED_BUDGET: u64 = 500;
-
-/// The goal for a shrunk program.
-const MAX_SHRUNK_LEN: usize = 12;
-
-/// The goal for a fault whose smallest failing program is longer: `no-same-size-growth` fails
-/// only at Go's overflow threshold, one overflow bucket per bucket, and the smallest map that
-/// reaches it is B 1 with a full chain in each of its 2 buckets: 9 inserts into one (the 9th
-/// doubles the map from B 0), removes to stay under the load factor, 9 inserts into the other,
-/// and the insert that must grow, about 24 ops.
-fn max_shrunk_len(fault: Fault) -> usize {
-    match fault {
-        Fault::NoSameSizeGrowth => 32,
-        _ => MAX_SHRUNK_LEN,
-    }
-}
 
 #[test]
 fn every_fault_is_found_and_shrinks_to_at_most_12_ops_or_its_own_minimum() {

@@ -22,7 +22,7 @@ const DEFAULT_RATE_SEEDS: SeedRange = SeedRange {
 /// The search for the first detection runs seeds in order from 0 on one thread; the rates run on
 /// `--jobs` threads and do not depend on it. The last line is the weakest fault's rate, the
 /// figure of merit of the generator. Exits 1 if some fault is not detected within the budget or
-/// does not shrink to at most 12 ops.
+/// does not shrink to at most 12 ops (or its own minimum: `sim::detection::max_shrunk_len`).
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXIT_CODES)]
 pub struct Args {
@@ -36,9 +36,6 @@ pub struct Args {
     #[arg(long, value_parser = args::jobs, default_value_t = 2)]
     jobs: usize,
 }
-
-/// The goal for a shrunk failing program.
-const MAX_SHRUNK_LEN: usize = 12;
 
 pub fn run(args: Args) -> Result<Outcome, UsageError> {
     if !cfg!(feature = "faults") {
@@ -71,7 +68,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         let started = Instant::now();
         let shrunk = shrink::shrink(&found.program, &found.failure);
         let shrink_time = started.elapsed();
-        all_good &= shrunk.after_len <= MAX_SHRUNK_LEN;
+        all_good &= shrunk.after_len <= sim::detection::max_shrunk_len(fault);
         println!(
             "{:<32} {:>6} {:>8.3} s {:<34} {:>5} ops {:>8.3} s {rate_cell:>16}",
             fault.name(),
