@@ -291,7 +291,7 @@ mod tests {
     }
 
     #[test]
-    fn key_maps_keep_the_order_of_an_index_map_with_swap_remove() {
+    fn key_maps_keep_the_order_and_values_of_an_index_map_with_swap_remove() {
         let mut ours: KeyMap<u64> = KeyMap::new(16);
         let mut theirs: IndexMap<u64, u64, foldhash::fast::FixedState> = IndexMap::default();
         let mut x: u64 = 1;
@@ -312,6 +312,13 @@ mod tests {
                     }
                 }
                 2 => assert_eq!(ours.swap_remove_marking(key, 5), theirs.swap_remove(&key)),
+                3 if step % 2 == 0 => {
+                    // An upsert keeps a present value's high half and writes the low one.
+                    let expected = theirs.get(&key).copied();
+                    let merged = |old: u64| (old & !0xFFFF) | (step & 0xFFFF);
+                    theirs.insert(key, merged(expected.unwrap_or(step << 16)));
+                    assert_eq!(ours.upsert(key, || step << 16, merged), expected);
+                }
                 _ if step % 97 == 0 => {
                     let mut ended = Vec::new();
                     ours.clear_marking(0, |k, &v, _| ended.push((k, v)));
