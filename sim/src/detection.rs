@@ -19,6 +19,8 @@ use map_core::Fault;
 
 use crate::exec;
 
+use crate::runner::program_for;
+
 /// The goal for the length of a fault's shrunk failing program: 12 ops, or, for a fault whose
 /// smallest failing program is longer, a bound just above that minimum.
 ///
@@ -32,7 +34,6 @@ pub fn max_shrunk_len(fault: Fault) -> usize {
         _ => 12,
     }
 }
-use crate::runner::program_for;
 
 /// How many seeds of a range caught one fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -310,6 +310,12 @@ impl RecentKeys {
         self.len += 1;
     }
 
+    /// Removes the `n` oldest keys.
+    fn drop_oldest(&mut self, n: usize) {
+        self.keys.copy_within(n..self.len, 0);
+        self.len -= n;
+    }
+
     /// Removes the key at `index`, moving the later ones down.
     fn remove_at(&mut self, index: usize) {
         debug_assert!(index < self.len);
@@ -428,8 +434,7 @@ impl KeyPool {
         for &key in &self.removed.as_slice()[..overflow] {
             self.position.unset(key, false);
         }
-        self.removed.keys.copy_within(overflow..self.removed.len, 0);
-        self.removed.len -= overflow;
+        self.removed.drop_oldest(overflow);
         for &key in &self.present[pushed..] {
             self.removed.push(key);
             self.position.unset(key, true);
@@ -441,7 +446,7 @@ impl KeyPool {
     fn push_removed(&mut self, key: u64) {
         if self.removed.is_full() {
             let dropped = self.removed.keys[0];
-            self.removed.remove_at(0);
+            self.removed.drop_oldest(1);
             self.position.unset(dropped, false);
         }
         self.removed.push(key);
@@ -1172,7 +1177,7 @@ mod tests {
                 (None, _) => {
                     assert_eq!(ours.position(key), None);
                     if ours.is_full() {
-                        ours.remove_at(0);
+                        ours.drop_oldest(1);
                         list.remove(0);
                     }
                     ours.push(key);

@@ -151,14 +151,17 @@ impl<V> KeyMap<V> {
         key < self.positions.dense.len() as u64 && mark <= Self::MAX_MARK
     }
 
-    /// Takes `key` away, leaving `mark` if it [can](Self::can_mark), else no mark.
+    /// Takes `key` away, leaving `mark` if it [can](Self::can_mark), else no mark; returns
+    /// whether it left the mark.
     #[inline]
-    fn unset_marking(&mut self, key: u64, mark: u32) {
-        if self.can_mark(key, mark) {
+    fn unset_marking(&mut self, key: u64, mark: u32) -> bool {
+        let marked = self.can_mark(key, mark);
+        if marked {
             self.positions.set(key, Self::MARKED + mark);
         } else {
             self.positions.unset(key);
         }
+        marked
     }
 
     /// Appends `key`, which must be absent.
@@ -233,12 +236,12 @@ impl<V> KeyMap<V> {
     }
 
     /// Removes `key`, moving the last entry into its place, and leaves `mark` on the key if it
-    /// [can](Self::can_mark) carry it; returns its value.
+    /// [can](Self::can_mark) carry it; returns its value and whether it left the mark.
     #[inline]
-    pub fn swap_remove_marking(&mut self, key: u64, mark: u32) -> Option<V> {
+    pub fn swap_remove_marking(&mut self, key: u64, mark: u32) -> Option<(V, bool)> {
         let position = self.position(key)?;
-        self.unset_marking(key, mark);
-        Some(self.take_entry(position))
+        let marked = self.unset_marking(key, mark);
+        Some((self.take_entry(position), marked))
     }
 
     #[inline]
@@ -266,8 +269,8 @@ impl<V> KeyMap<V> {
     pub fn clear_marking(&mut self, mark: u32, mut ended: impl FnMut(u64, &V, bool)) {
         let mut entries = std::mem::take(&mut self.entries);
         for (key, value) in &entries {
-            self.unset_marking(*key, mark);
-            ended(*key, value, self.can_mark(*key, mark));
+            let marked = self.unset_marking(*key, mark);
+            ended(*key, value, marked);
         }
         entries.clear();
         self.entries = entries;
@@ -311,7 +314,10 @@ mod tests {
                         theirs.insert(key, step);
                     }
                 }
-                2 => assert_eq!(ours.swap_remove_marking(key, 5), theirs.swap_remove(&key)),
+                2 => assert_eq!(
+                    ours.swap_remove_marking(key, 5).map(|(v, _)| v),
+                    theirs.swap_remove(&key)
+                ),
                 3 if step % 2 == 0 => {
                     // An upsert keeps a present value's high half and writes the low one.
                     let expected = theirs.get(&key).copied();
@@ -341,7 +347,7 @@ mod tests {
         map.insert_absent(3, 30);
         map.insert_absent(4, 40);
         map.insert_absent(9, 90);
-        assert_eq!(map.swap_remove_marking(3, 7), Some(30));
+        assert_eq!(map.swap_remove_marking(3, 7), Some((30, true)));
         assert_eq!((map.mark(3), map.get(3)), (Some(7), None));
         map.insert_absent(3, 31);
         assert_eq!(
@@ -357,5 +363,11 @@ mod tests {
         assert_eq!(map.mark(9), None, "outside the array: no mark");
         assert!(!map.can_mark(9, 0) && !map.can_mark(3, KeyMap::<u64>::MAX_MARK + 1));
         assert_eq!(map.swap_remove_marking(3, 1), None, "already absent");
+        map.insert_absent(9, 91);
+        assert_eq!(
+            map.swap_remove_marking(9, 1),
+            Some((91, false)),
+            "outside the array"
+        );
     }
 }

@@ -229,8 +229,8 @@ impl Model {
     /// Removes at `step`; returns the removed value. Ends the key's incarnation.
     pub fn remove(&mut self, key: u64, step: usize) -> Option<u64> {
         let mark = Ended::mark(step, false);
-        let entry = self.entries.swap_remove_marking(key, mark)?;
-        if !self.entries.can_mark(key, mark) {
+        let (entry, marked) = self.entries.swap_remove_marking(key, mark)?;
+        if !marked {
             self.ended.push(Ended::new(key, step, false));
         }
         self.end_incarnation(key, &entry);

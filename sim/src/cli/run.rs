@@ -79,14 +79,11 @@ pub enum KnownCheck {
 }
 
 impl KnownCheck {
-    /// The name `--allow` takes.
-    fn name(self) -> &'static str {
-        match self {
-            KnownCheck::DuplicateYield => "duplicate-yield",
-            KnownCheck::AbsentYield => "absent-yield",
-            KnownCheck::StaleValue => "stale-value",
-            KnownCheck::MissedEntry => "missed-entry",
-        }
+    /// The name `--allow` takes (clap's, from the variant's name).
+    fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self)
+            .map(|value| value.get_name().to_string())
+            .unwrap_or_default()
     }
 
     fn covers(self, kind: FailureKind) -> bool {
@@ -175,7 +172,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
                 .iter()
                 .find(|(_, problem)| !is_known(&args.allow, problem));
             let rate = 100.0 * report.failed_seeds.len() as f64 / report.seeds_run.max(1) as f64;
-            let allowed: Vec<&str> = args.allow.iter().map(|c| c.name()).collect();
+            let allowed: Vec<String> = args.allow.iter().map(|c| c.name()).collect();
             match unknown {
                 Some((seed, problem)) => {
                     println!(
