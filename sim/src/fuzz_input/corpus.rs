@@ -5,7 +5,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use super::{check, decode, encode_fill, encode_ops, encode_within, Target};
+use super::{check, decode, encode_churn, encode_fill, encode_ops, encode_within, Target};
 use crate::coverage::Coverage;
 use crate::gen;
 use crate::op::{CursorId, Op};
@@ -109,7 +109,8 @@ pub fn write_seed_corpus(target: Target, dir: &Path, count: usize) -> io::Result
 
 /// Dictionary entries for `target`: the encodings of short op sequences that reach growth with
 /// live entries (a run of inserts, then a forced growth, then removes and re-inserts of keys the
-/// run inserted), the states where this map's bugs live. libFuzzer splices them into inputs.
+/// run inserted) or pile up overflow buckets (rounds of churn in one chain), the states where
+/// this map's bugs live. libFuzzer splices them into inputs.
 pub fn dictionary(target: Target) -> Vec<Vec<u8>> {
     let c0 = CursorId::ALL[0];
     let sequences: Vec<Vec<Op>> = vec![
@@ -169,6 +170,9 @@ pub fn dictionary(target: Target) -> Vec<Vec<u8>> {
         .iter()
         .map(|&n| encode_fill(target, n, 0, 1))
         .collect();
+    // Rounds of churn one key over a bucket's 8 slots, in each of the four hash classes: a few
+    // of them pile up overflow buckets (see `decode`'s `churn`).
+    entries.extend((0..4).filter_map(|class| encode_churn(target, 9, class, 1)));
     for mut ops in sequences {
         ops.retain(|op| target_has(target, op));
         let bytes = encode_ops(target, &ops);

@@ -12,7 +12,11 @@
 //! codes to weight them. Operands: a key is 1 byte (2 for `differential`'s large key space), a
 //! value 1 byte, a cursor handle 1 byte (`% 4`), a step count 1 byte (`+ 1`, so 1..=256). The code
 //! `fill n base value` expands to `n + 1` inserts of consecutive keys from `base`, so that a short
-//! input reaches the sizes where growth happens. A program keeps only its first
+//! input reaches the sizes where growth happens. The code `churn n base value` (corruption
+//! only) expands to `n % 16 + 1` inserts of keys `CLASSES` apart from `base`, then their removes:
+//! under the colliding hashers the keys share a chain, which outgrows its bucket and keeps the
+//! overflow bucket after the removes, so a few rounds reach Go's overflow threshold (Go #16070;
+//! a fuzzer does not find the round by mutation alone). A program keeps only its first
 //! [`MAX_FORCED_GROWS`] `force-grow` ops: each doubles the bucket array whatever the map holds, and
 //! an audit of a map grown a hundred times over costs milliseconds, not microseconds. A program
 //! has at most 128 ops (64 for `differential` under the constant hasher, whose every op scans the
@@ -25,11 +29,16 @@
 use arbitrary::{Arbitrary, Unstructured};
 
 use super::Target;
+use crate::hasher::CLASSES;
 use crate::op::{CursorId, Op, OpKind};
 use crate::program::{Config, HasherMode, OpWeights, Program};
 
 /// `extend` and `from-iter` take fewer entries than this: enough for repeated keys and a growth.
 const MAX_EXTEND: u8 = 64;
+
+/// A round of churn inserts at most this many keys: two buckets' worth, so a round can grow a
+/// chain by two overflow buckets.
+const MAX_CHURN: u8 = 16;
 
 /// What one tag byte stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +47,8 @@ enum Code {
     Op(OpKind),
     /// A run of inserts of consecutive keys.
     Fill,
+    /// A round of churn in one chain: inserts of keys a hash class apart, then their removes.
+    Churn,
 }
 
 const INSERT: Code = Code::Op(OpKind::Insert);
@@ -51,6 +62,7 @@ const GROW: Code = Code::Op(OpKind::ForceGrow);
 const SAME: Code = Code::Op(OpKind::ForceSameSizeGrow);
 const EVAC: Code = Code::Op(OpKind::EvacuateStep);
 const FILL: Code = Code::Fill;
+const CHURN: Code = Code::Churn;
 const GET_MUT: Code = Code::Op(OpKind::GetMut);
 const CONTAINS: Code = Code::Op(OpKind::ContainsKey);
 const INDEX: Code = Code::Op(OpKind::Index);
@@ -62,15 +74,18 @@ const EQ: Code = Code::Op(OpKind::Eq);
 const EXTEND: Code = Code::Op(OpKind::Extend);
 const FROM_ITER: Code = Code::Op(OpKind::FromIter);
 
-/// Structure-heavy: inserts and removes against forced growth and evacuation steps. No cursors:
-/// this target is about the bucket arrays, audited after every op of a short program and 8 times
-/// over a long one.
+/// Structure-heavy: inserts and removes against forced growth and evacuation steps, and rounds
+/// of churn that pile up overflow buckets. No cursors: this target is about the bucket arrays,
+/// audited after every op of a short program and 8 times over a long one.
+///
+/// A code's first entry is the tag [`encode`] writes, so new codes go in place of a later
+/// duplicate: the committed corpora keep their meaning.
 const CORRUPTION_CODES: [Code; 32] = [
     INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, //
     REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, REMOVE, //
     GET, GET, CLEAR, //
     GROW, GROW, GROW, SAME, SAME, SAME, //
-    EVAC, EVAC, EVAC, EVAC, FILL, FILL,
+    EVAC, EVAC, EVAC, CHURN, FILL, FILL,
 ];
 
 /// Cursors stepped between growth, removes, re-inserts and clears.
@@ -213,15 +228,19 @@ impl Layout {
         index.map_or(0, |i| i as u8)
     }
 
-    /// The table's weights, as the trace header shows them (a fill counts as an insert).
+    /// The table's weights, as the trace header shows them (a fill counts as an insert, a round
+    /// of churn as an insert and a remove).
     fn weights(&self) -> OpWeights {
         let mut weights = OpWeights::default();
         for code in self.codes {
-            let kind = match *code {
-                Code::Op(kind) => kind,
-                Code::Fill => OpKind::Insert,
+            let kinds: &[OpKind] = match code {
+                Code::Op(kind) => std::slice::from_ref(kind),
+                Code::Fill => &[OpKind::Insert],
+                Code::Churn => &[OpKind::Insert, OpKind::Remove],
             };
-            weights.set(kind, weights.get(kind) + 1);
+            for &kind in kinds {
+                weights.set(kind, weights.get(kind) + 1);
+            }
         }
         weights
     }
@@ -296,6 +315,19 @@ pub fn decode(target: Target, data: &[u8]) -> Program {
                     let key = (base + i) % layout.key_space();
                     ops.push(Op::Insert { key, value });
                 }
+            }
+            Code::Churn => {
+                let count = u64::from(int::<u8>(&mut u) % MAX_CHURN) + 1;
+                let base = key(&mut u, &layout);
+                let value = u64::from(int::<u8>(&mut u));
+                // The key space is a multiple of CLASSES, so wrapping keeps the class.
+                let keys: Vec<u64> = (0..count)
+                    .map(|i| (base + i * CLASSES) % layout.key_space())
+                    .collect();
+                let room = max_ops - ops.len();
+                let inserts = keys.iter().map(|&key| Op::Insert { key, value });
+                let removes = keys.iter().map(|&key| Op::Remove { key });
+                ops.extend(inserts.chain(removes).take(room));
             }
             Code::Op(kind) => ops.push(match kind {
                 OpKind::Insert => {
@@ -479,6 +511,20 @@ pub fn encode_fill(target: Target, count: u16, base: u64, value: u8) -> Vec<u8> 
     out
 }
 
+/// The bytes of a round of churn: `count` (1..=16) inserts of keys `base`, `base + CLASSES`, ...
+/// (one hash class, so one chain under the colliding hashers), all with `value`, then their
+/// removes. `None` when `target` has no such code (for dictionary entries).
+pub fn encode_churn(target: Target, count: u8, base: u64, value: u8) -> Option<Vec<u8>> {
+    let layout = Layout::of(target);
+    if !layout.codes.contains(&Code::Churn) {
+        return None;
+    }
+    let mut out = vec![layout.tag(Code::Churn), count.clamp(1, MAX_CHURN) - 1];
+    out.extend(&base.to_le_bytes()[..layout.key_bytes]);
+    out.push(value);
+    Some(out)
+}
+
 /// The input that `target` decodes into `project(target, program)`.
 pub fn encode(target: Target, program: &Program) -> Vec<u8> {
     encode_within(target, program, usize::MAX)
@@ -616,6 +662,37 @@ mod tests {
             .ops
             .iter()
             .all(|op| matches!(op, Op::Insert { value: 7, .. })));
+    }
+
+    #[test]
+    fn a_round_of_churn_inserts_keys_of_one_class_then_removes_them() {
+        let mut data = vec![0u8; HEADER_LEN];
+        data.extend(encode_churn(Target::Corruption, 3, 253, 7).expect("corruption has churn"));
+        let p = decode(Target::Corruption, &data);
+        let keys = [253, 1, 5];
+        assert!(keys.iter().all(|k| k % CLASSES == 253 % CLASSES));
+        let inserts = keys.iter().map(|&key| Op::Insert { key, value: 7 });
+        let removes = keys.iter().map(|&key| Op::Remove { key });
+        assert_eq!(p.ops, inserts.chain(removes).collect::<Vec<_>>());
+        assert_eq!(encode_churn(Target::Differential, 3, 0, 0), None);
+    }
+
+    #[test]
+    fn rounds_of_churn_reach_the_same_size_growth_of_the_overflow_threshold() {
+        let collide = HasherMode::ALL
+            .iter()
+            .position(|&m| m == HasherMode::CollideLowBits)
+            .unwrap();
+        let mut data = vec![0u8; HEADER_LEN];
+        data[0] = collide as u8;
+        for class in 0..2 {
+            data.extend(encode_churn(Target::Corruption, 9, class, 1).unwrap());
+        }
+        data.extend(encode_ops(Target::Corruption, &[Op::Insert { key: 2, value: 0 }]));
+        let p = decode(Target::Corruption, &data);
+        assert_eq!(p.ops.len(), 2 * 2 * 9 + 1);
+        let stats = crate::exec::run(&p).expect("a correct map runs clean");
+        assert!(stats.coverage.same_size_grows > 0, "{:?}", stats.coverage);
     }
 
     #[test]
