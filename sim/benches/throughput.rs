@@ -4,8 +4,11 @@
 //! The plain-op workload (insert, remove, get, clear; no cursors, no forced growth) runs, in the
 //! same process, through:
 //!
-//! - `sim`: `sim::gen::generate_with` draws each program from a seed, `sim::exec::run` runs it;
-//! - `sim_exec_only`: the same programs drawn beforehand, so only `exec::run` is timed;
+//! - `sim`: each program streamed from its seed into the executor, as `sim run` runs a seed
+//!   (`sim::gen::Drawing` into `sim::exec::run_streamed`: every op checked as it is drawn,
+//!   nothing stored);
+//! - `sim_exec_only`: the same programs drawn beforehand (`sim::gen::generate_with`), so only
+//!   the executor is timed (`sim::exec::run`);
 //! - `proptest_state_machine`: a `ReferenceStateMachine` + `StateMachineTest` pair (module
 //!   `machine`) run by proptest's `TestRunner`: `PROGRAMS` cases of `TRANSITIONS` transitions, a
 //!   transition being one draw of the generator (one op, or a burst of inserts).
@@ -25,8 +28,9 @@
 //! allows. The simulator's time includes its generator (ChaCha8) and executor. Neither side
 //! shrinks, because nothing fails.
 //!
-//! `default_workload` runs the programs of `sim::gen::generate(seed)` (cursors, forced growth,
-//! colliding hashers, the generator's audit intervals) for a fixed seed range.
+//! `default_workload` runs the programs of a fixed seed range as `sim run` does
+//! (`sim::runner::run_streamed`): cursors, forced growth, colliding hashers, the generator's audit
+//! intervals.
 //!
 //! Run with `cargo bench -p sim --bench throughput`. The table at the end reads the estimates
 //! criterion wrote in this run.
@@ -117,10 +121,17 @@ fn run_clean(program: &Program) -> RunStats {
     }
 }
 
-/// Draws and runs the simulator's plain programs; returns the ops applied.
+/// Draws and runs the simulator's plain programs, streamed; returns the ops applied.
 fn run_sim(config: &Config) -> u64 {
+    let target = sim::target::default_target();
     sim_seeds()
-        .map(|seed| run_clean(&gen::generate_with(config, seed)).ops)
+        .map(|seed| {
+            let drawing = gen::Drawing::with_config(config, seed);
+            match sim::exec::run_streamed(config, target, drawing) {
+                Some(stats) => stats.ops,
+                None => panic!("seed {seed} is not clean"),
+            }
+        })
         .sum()
 }
 
@@ -319,8 +330,10 @@ fn paired_ratios<const AUDIT_EVERY: u32>(prop_config: &ProptestConfig) -> Vec<f6
 /// Runs the default workload's seeds; returns the stats summed over them.
 fn run_default() -> RunStats {
     let mut total = RunStats::default();
+    let target = sim::target::default_target();
     for seed in DEFAULT_SEEDS {
-        total.add(&run_clean(&gen::generate(seed)));
+        let stats = sim::runner::run_streamed(seed, target, None);
+        total.add(&stats.unwrap_or_else(|| panic!("seed {seed} is not clean")));
     }
     total
 }

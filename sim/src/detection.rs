@@ -17,9 +17,7 @@ use std::sync::Mutex;
 
 use map_core::Fault;
 
-use crate::exec;
-
-use crate::runner::program_for;
+use crate::runner::passes;
 
 /// The goal for the length of a fault's shrunk failing program: 12 ops, or, for a fault whose
 /// smallest failing program is longer, a bound just above that minimum.
@@ -84,7 +82,7 @@ impl DetectionTable {
 /// Runs every seed of `seeds` without a fault and with each of `faults`, on `jobs` threads.
 ///
 /// # Panics
-/// If a fault is asked for and sim was built without the `faults` feature (as [`exec::run`]).
+/// If a fault is asked for and sim was built without the `faults` feature (as [`crate::exec::run`]).
 pub fn detection_rates(faults: &[Fault], seeds: Range<u64>, jobs: usize) -> DetectionTable {
     let next = AtomicU64::new(seeds.start);
     let merged = Mutex::new((vec![0u64; faults.len()], Vec::new(), 0u64));
@@ -99,13 +97,13 @@ pub fn detection_rates(faults: &[Fault], seeds: Range<u64>, jobs: usize) -> Dete
                     if seed >= seeds.end {
                         break;
                     }
-                    if exec::run(&program_for(seed, None)).is_err() {
+                    if !passes(seed, None) {
                         unhealthy.push(seed);
                         continue;
                     }
                     healthy += 1;
                     for (count, &fault) in caught.iter_mut().zip(faults) {
-                        *count += u64::from(exec::run(&program_for(seed, Some(fault))).is_err());
+                        *count += u64::from(!passes(seed, Some(fault)));
                     }
                 }
                 let mut merged = merged
@@ -140,6 +138,8 @@ pub fn detection_rates(faults: &[Fault], seeds: Range<u64>, jobs: usize) -> Dete
 #[cfg(all(test, feature = "faults"))]
 mod tests {
     use super::*;
+    use crate::exec;
+    use crate::runner::program_for;
 
     #[test]
     fn rates_do_not_depend_on_the_number_of_threads() {

@@ -8,6 +8,10 @@
 //! capacity hint, a trigger for every growth started, the bound on buckets under churn). At the end of the program it drains every live cursor
 //! to its end, audits once more and compares the map's whole contents with the model's. A panic
 //! inside the map is caught and reported as a failure at the op that caused it.
+//!
+//! [`run_streamed`] applies the same checks to ops as a generator draws them, without a stored
+//! program: the simulator's main loop on map-core, where a seed that fails is run again from its
+//! program for the report.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -17,8 +21,8 @@ use std::sync::Once;
 pub use crate::coverage::Coverage;
 pub use crate::failure::{Failure, FailureKind, Stage};
 use crate::model::{Allowed, Model, Violation};
-use crate::op::{CursorId, Op, OpKind, MAX_CURSORS};
-use crate::program::Program;
+use crate::op::{CursorId, Op, OpKind, OpSink, OpSource, MAX_CURSORS};
+use crate::program::{Config, Program};
 use crate::shape::{ShapeChecker, ShapeEvent, ShapeViolation};
 pub use crate::target::SimMap;
 pub use crate::target::MAX_FORCED_BUCKETS;
@@ -68,8 +72,25 @@ pub fn check_runnable(program: &Program) -> Result<(), String> {
 /// Why a program cannot run on `target`: an invalid config, a fault without the `faults` feature
 /// or on a target other than map-core, or ops that the target does not support.
 pub fn check_runnable_on(program: &Program, target: &TargetInfo) -> Result<(), String> {
-    program.config.validate()?;
-    if let Some(fault) = program.config.fault {
+    check_config_runnable_on(&program.config, target)?;
+    let caps = target.capabilities;
+    if let Some(op) = program.ops.iter().find(|op| !caps.supports(op.kind())) {
+        let missing = match op.kind() {
+            OpKind::CursorNew | OpKind::CursorStep | OpKind::CursorDrop => "cursors",
+            _ => "growth controls",
+        };
+        return Err(format!(
+            "the program uses `{op}`, but target `{}` has no {missing}",
+            target.name
+        ));
+    }
+    Ok(())
+}
+
+/// [`check_runnable_on`] for the config alone.
+fn check_config_runnable_on(config: &Config, target: &TargetInfo) -> Result<(), String> {
+    config.validate()?;
+    if let Some(fault) = config.fault {
         if !cfg!(feature = "faults") {
             return Err(format!(
                 "the program injects fault `{fault}`, but sim was built without the `faults` feature \
@@ -82,17 +103,6 @@ pub fn check_runnable_on(program: &Program, target: &TargetInfo) -> Result<(), S
                 target.name
             ));
         }
-    }
-    let caps = target.capabilities;
-    if let Some(op) = program.ops.iter().find(|op| !caps.supports(op.kind())) {
-        let missing = match op.kind() {
-            OpKind::CursorNew | OpKind::CursorStep | OpKind::CursorDrop => "cursors",
-            _ => "growth controls",
-        };
-        return Err(format!(
-            "the program uses `{op}`, but target `{}` has no {missing}",
-            target.name
-        ));
     }
     Ok(())
 }
@@ -132,7 +142,7 @@ pub fn run_on<'a>(
         panic!("cannot run this program: {why}");
     }
     // map-core runs without dynamic dispatch: it is the target the throughput goals are about.
-    if target.name == target::DEFAULT_TARGET && *target == *target::default_target() {
+    if is_built_in_map_core(target) {
         let map = catch_creation(|| MapCoreTarget::new(&program.config))?;
         return Executor::new(program, target, map, log).run();
     }
@@ -150,8 +160,99 @@ pub fn run_on<'a>(
     }
 }
 
+/// Whether [`run_streamed`] runs on `target`: map-core, built in (deterministic, so a failure
+/// found while streaming comes back when its program is run again).
+pub fn can_stream(target: &TargetInfo) -> bool {
+    is_built_in_map_core(target)
+}
+
+fn is_built_in_map_core(target: &TargetInfo) -> bool {
+    target.name == target::DEFAULT_TARGET && *target == *target::default_target()
+}
+
+/// Runs the program that `source` draws, on map-core, checking each op as it arrives exactly as
+/// [`run_on`] checks the stored program, but without storing it: the simulator's main loop, where
+/// nearly every program passes. The ops go from the generator to the map with no list between
+/// them, and each place where the generator pushes an op knows its kind: the executor's code for
+/// that kind is inlined there, so the executor does not branch on the kind again (a branch on a
+/// random kind is one the processor mostly mispredicts).
+///
+/// `Some` with the statistics [`run_on`] returns for the program when it runs clean; `None` when a
+/// check failed or the map panicked. The failure is then found by drawing the program again and
+/// running it with [`run_on`]: map-core is deterministic, so it fails the same way, and its report
+/// names the op.
+///
+/// # Panics
+/// If `target` is not one [`can_stream`] accepts, or [`check_runnable_on`] rejects `config`.
+///
+/// # Example
+/// ```
+/// let target = sim::target::default_target();
+/// let drawing = sim::gen::Drawing::for_seed(7, target);
+/// let config = drawing.config().clone();
+/// let streamed = sim::exec::run_streamed(&config, target, drawing);
+/// let stored = sim::exec::run_on(&sim::gen::generate_for(7, target), target, None);
+/// assert_eq!(streamed, stored.ok());
+/// ```
+pub fn run_streamed(
+    config: &Config,
+    target: &TargetInfo,
+    source: impl OpSource,
+) -> Option<RunStats> {
+    assert!(
+        can_stream(target),
+        "target `{}` does not stream",
+        target.name
+    );
+    if let Err(why) = check_config_runnable_on(config, target) {
+        panic!("cannot run this program: {why}");
+    }
+    let map = catch_creation(|| MapCoreTarget::new(config)).ok()?;
+    let _quiet = QuietPanics::enter();
+    let mut sink = StreamSink {
+        executor: Executor::streamed(config, target, map),
+        taken: 0,
+        failed: false,
+    };
+    let clean = panic::catch_unwind(AssertUnwindSafe(|| {
+        if sink.executor.begin().is_err() {
+            return false;
+        }
+        source.draw_into(&mut sink);
+        !sink.failed && sink.executor.end(sink.taken).is_ok()
+    }));
+    matches!(clean, Ok(true)).then_some(sink.executor.stats)
+}
+
+/// The executor as the generator's sink: each op is checked as it is drawn. After a failed check
+/// the rest are only counted (the generator still draws them: its loop ends on the count).
+struct StreamSink<'a> {
+    executor: Executor<'a, MapCoreTarget>,
+    taken: usize,
+    failed: bool,
+}
+
+impl OpSink for StreamSink<'_> {
+    #[inline(always)]
+    fn push(&mut self, op: Op) {
+        if !self.failed {
+            self.executor.step = self.taken;
+            self.failed = self.executor.check_op(&op).is_err();
+        }
+        self.taken += 1;
+    }
+
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.taken
+    }
+}
+
 struct Executor<'a, T: Target> {
-    program: &'a Program,
+    config: &'a Config,
+    /// The program's ops, for failure reports (empty when they are streamed: a streamed run that
+    /// fails is run again from its program, see [`run_streamed`]).
+    ops: &'a [Op],
     info: &'a TargetInfo,
     target: T,
     model: Model,
@@ -183,18 +284,26 @@ impl<'a, T: Target> Executor<'a, T> {
         target: T,
         log: Option<&'a mut dyn FnMut(&str)>,
     ) -> Self {
+        let mut executor = Executor::streamed(&program.config, info, target);
+        executor.ops = &program.ops;
+        executor.log = log;
+        executor
+    }
+
+    fn streamed(config: &'a Config, info: &'a TargetInfo, target: T) -> Self {
         Executor {
-            program,
+            config,
+            ops: &[],
             info,
             target,
-            model: Model::for_key_space(program.config.key_space),
+            model: Model::for_key_space(config.key_space),
             stats: RunStats::default(),
             saw_growth: [false; MAX_CURSORS],
             second: None,
             second_changed: false,
             step: 0,
             since_audit: 0,
-            log,
+            log: None,
             shape: None,
             shape_event: ShapeEvent::Other,
             creating: false,
@@ -219,28 +328,45 @@ impl<'a, T: Target> Executor<'a, T> {
     }
 
     fn run_checks(&mut self) -> Result<(), Violation> {
-        let audits = self.info.capabilities.audit;
+        self.begin()?;
+        for (step, op) in self.ops.iter().enumerate() {
+            self.step = step;
+            self.check_op(op)?;
+        }
+        self.end(self.ops.len())
+    }
+
+    /// The checks of the map as created, before the first op.
+    fn begin(&mut self) -> Result<(), Violation> {
         if self.info.capabilities.shape {
             self.creating = true;
             let created = self.reported_shape();
-            let capacity = self.program.config.initial_capacity as usize;
+            let capacity = self.config.initial_capacity as usize;
             self.shape = Some(ShapeChecker::new(capacity, created).map_err(shape_violation)?);
             self.creating = false;
         }
-        for (step, op) in self.program.ops.iter().enumerate() {
-            self.step = step;
-            self.apply(op)?;
-            self.check_len()?;
-            self.check_shape()?;
-            self.since_audit += 1;
-            if audits
-                && (op.kind() == OpKind::Audit
-                    || self.since_audit >= self.program.config.audit_every)
-            {
-                self.audit()?;
-            }
+        Ok(())
+    }
+
+    /// Applies op number `self.step` and checks what it did.
+    #[inline(always)]
+    fn check_op(&mut self, op: &Op) -> Result<(), Violation> {
+        self.apply(op)?;
+        self.check_len()?;
+        self.check_shape()?;
+        self.since_audit += 1;
+        if self.info.capabilities.audit
+            && (op.kind() == OpKind::Audit || self.since_audit >= self.config.audit_every)
+        {
+            self.audit()?;
         }
-        self.step = self.program.ops.len();
+        Ok(())
+    }
+
+    /// The end-of-program checks, after `ops` ops.
+    fn end(&mut self, ops: usize) -> Result<(), Violation> {
+        let audits = self.info.capabilities.audit;
+        self.step = ops;
         self.log_line(|| "end: drain live cursors, audit, compare contents".to_string());
         for c in CursorId::ALL {
             if self.model.is_active(c) {
@@ -261,6 +387,7 @@ impl<'a, T: Target> Executor<'a, T> {
         Ok(())
     }
 
+    #[inline(always)]
     fn apply(&mut self, op: &Op) -> Result<(), Violation> {
         self.stats.ops += 1;
         self.stats.op_counts[op.kind().index()] += 1;
@@ -400,11 +527,7 @@ impl<'a, T: Target> Executor<'a, T> {
             Op::Clone => {
                 self.target.clone_to_second();
                 let entries: Vec<(u64, u64)> = self.model.unsorted_entries().collect();
-                self.second = Some(Model::from_entries(
-                    &entries,
-                    step,
-                    self.program.config.key_space,
-                ));
+                self.second = Some(Model::from_entries(&entries, step, self.config.key_space));
                 self.second_changed = true;
                 self.log_op(op, String::new);
                 Ok(())
@@ -412,11 +535,7 @@ impl<'a, T: Target> Executor<'a, T> {
             Op::FromIter { key, count, value } => {
                 let entries: Vec<(u64, u64)> = Op::entries(key, count, value).collect();
                 self.target.collect_to_second(&entries);
-                self.second = Some(Model::from_entries(
-                    &entries,
-                    step,
-                    self.program.config.key_space,
-                ));
+                self.second = Some(Model::from_entries(&entries, step, self.config.key_space));
                 self.second_changed = true;
                 self.log_op(op, String::new);
                 Ok(())
@@ -561,7 +680,25 @@ impl<'a, T: Target> Executor<'a, T> {
         self.model.cursor_drop(c);
     }
 
+    /// `len()` of the map (and the second map) against the model: inline for the common case
+    /// where they agree, out of line to describe a difference.
+    #[inline(always)]
     fn check_len(&mut self) -> Result<(), Violation> {
+        let agree = self.model.len() == self.target.len()
+            && match &self.second {
+                Some(second) => second.len() == self.target.second_len(),
+                None => true,
+            };
+        if agree {
+            Ok(())
+        } else {
+            self.len_violation()
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn len_violation(&mut self) -> Result<(), Violation> {
         let (expected, found) = (self.model.len(), self.target.len());
         if expected != found {
             return Err(Violation {
@@ -594,7 +731,7 @@ impl<'a, T: Target> Executor<'a, T> {
             .target
             .shape()
             .expect("a target with the `shape` capability reports its shape");
-        if checker.only_len_moved(self.shape_event, &now) {
+        if checker.only_len_moved(&self.shape_event, &now) {
             return Ok(());
         }
         self.check_shape_changed(now)
@@ -665,7 +802,7 @@ impl<'a, T: Target> Executor<'a, T> {
         let stage = if self.creating {
             Stage::CreateMap
         } else {
-            Stage::at(&self.program.ops, self.step)
+            Stage::at(self.ops, self.step)
         };
         Failure {
             step: self.step,

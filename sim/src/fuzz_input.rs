@@ -23,7 +23,8 @@ pub use corpus::{
     dictionary, dictionary_text, seed_inputs, write_seed_corpus, CorpusWritten, SEED_PREFIX,
 };
 pub use decode::{
-    decode, encode, encode_churn, encode_fill, encode_ops, encode_within, project, HEADER_LEN, MAX_FORCED_GROWS,
+    decode, encode, encode_churn, encode_fill, encode_ops, encode_within, project, HEADER_LEN,
+    MAX_FORCED_GROWS,
 };
 pub use import::{import, import_file, trace_path, ImportError, Imported};
 

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::hasher::CLASSES;
 use crate::key_index::KeyIndex;
-use crate::op::{CursorId, Op, OpKind, MAX_CURSORS};
+use crate::op::{CursorId, Op, OpKind, OpSink, OpSource, MAX_CURSORS};
 use crate::program::{Config, HasherMode, OpWeights, Program};
 use crate::target::{Capabilities, TargetInfo, DEFAULT_TARGET};
 
@@ -24,13 +24,61 @@ pub fn generate(seed: u64) -> Program {
 /// op kinds the target lacks are switched off before the ops are drawn, so a seed gives the same
 /// program on every target with the same capabilities.
 pub fn generate_for(seed: u64, target: &TargetInfo) -> Program {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut config = draw_config(&mut rng);
-    config.seed = Some(seed);
-    restrict_to(&mut config, &target.capabilities);
-    config.target = target.name.to_string();
-    let ops = draw_ops(&config, &mut rng);
-    Program::new(config, ops)
+    Drawing::for_seed(seed, target).program()
+}
+
+/// A program whose config is drawn and whose ops are still to come: [`Drawing::program`] draws
+/// them into a [`Program`], and as an [`OpSource`] it draws them into any sink, such as an
+/// executor that checks each op as it arrives (`exec::run_streamed`) without storing the program.
+/// Either way the ops are the same, so a seed runs the same program.
+#[derive(Clone, Debug)]
+pub struct Drawing {
+    config: Config,
+    rng: ChaCha8Rng,
+}
+
+impl Drawing {
+    /// The program of `seed` for `target`, as [`generate_for`] draws it.
+    pub fn for_seed(seed: u64, target: &TargetInfo) -> Drawing {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut config = draw_config(&mut rng);
+        config.seed = Some(seed);
+        restrict_to(&mut config, &target.capabilities);
+        config.target = target.name.to_string();
+        Drawing { config, rng }
+    }
+
+    /// Ops for a given config from `seed`, as [`generate_with`] draws them.
+    pub fn with_config(config: &Config, seed: u64) -> Drawing {
+        Drawing {
+            config: config.clone(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
+    }
+
+    /// The program's config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The config, for the fields the generator does not draw from (such as the fault to inject).
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
+    /// The whole program.
+    pub fn program(mut self) -> Program {
+        let mut ops = Vec::with_capacity(self.config.len as usize);
+        draw_ops(&self.config, &mut self.rng, &mut ops);
+        Program::new(self.config, ops)
+    }
+}
+
+impl OpSource for Drawing {
+    /// Draws exactly `config.len` ops into `sink`.
+    fn draw_into<S: OpSink>(mut self, sink: &mut S) {
+        draw_ops(&self.config, &mut self.rng, sink);
+    }
 }
 
 /// Switches off the op kinds a target lacks (`max-cursors 0` without cursors).
@@ -48,9 +96,7 @@ pub fn restrict_to(config: &mut Config, capabilities: &Capabilities) {
 /// Draws `config.len` ops for a given config from `seed` (for benchmarks and tests that fix the
 /// workload, e.g. plain ops only with [`OpWeights::plain`]).
 pub fn generate_with(config: &Config, seed: u64) -> Program {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let ops = draw_ops(config, &mut rng);
-    Program::new(config.clone(), ops)
+    Drawing::with_config(config, seed).program()
 }
 
 /// Picks an index with probability proportional to its weight; the weights must not all be 0.
@@ -106,6 +152,7 @@ impl KindTable {
         (table.total > 0).then_some(table)
     }
 
+    #[inline]
     fn draw(&self, rng: &mut ChaCha8Rng) -> OpKind {
         let roll = rng.below(u64::from(self.total)) as u32;
         match self.by_roll.get(roll as usize) {
@@ -520,19 +567,41 @@ impl State {
 }
 
 /// A program being drawn: the ops so far and the generator's view of the map they leave.
-struct Draw<'a> {
+struct Draw<'a, S: OpSink> {
     config: &'a Config,
     rng: &'a mut ChaCha8Rng,
     state: State,
-    ops: Vec<Op>,
+    ops: Capped<S>,
     /// Cursor handles in use: `0..handles`.
     handles: usize,
 }
 
-fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
+/// A sink that takes the first `cap` ops pushed and drops the rest: an episode may draw past
+/// the configured length, and the program keeps that length exactly.
+struct Capped<S> {
+    sink: S,
+    cap: usize,
+}
+
+impl<S: OpSink> Capped<S> {
+    #[inline(always)]
+    fn push(&mut self, op: Op) {
+        if self.sink.len() < self.cap {
+            self.sink.push(op);
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.sink.len()
+    }
+}
+
+/// Draws `config.len` ops into `sink` (which starts empty).
+fn draw_ops<S: OpSink>(config: &Config, rng: &mut ChaCha8Rng, sink: S) {
     let len = config.len as usize;
     let Some(kinds) = KindTable::new(&config.weights) else {
-        return Vec::new();
+        return;
     };
     let handles = usize::from(config.max_cursors).min(MAX_CURSORS);
     let weights = &config.weights;
@@ -562,7 +631,7 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
                 .unwrap_or(0),
             growth_left: 0,
         },
-        ops: Vec::with_capacity(len + 8),
+        ops: Capped { sink, cap: len },
         handles,
     };
     while draw.ops.len() < len {
@@ -667,12 +736,9 @@ fn draw_ops(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
             }
         }
     }
-    // An episode may run past the configured length: the program keeps it exactly.
-    draw.ops.truncate(len);
-    draw.ops
 }
 
-impl Draw<'_> {
+impl<S: OpSink> Draw<'_, S> {
     /// Ops still to draw before the configured length.
     fn remaining(&self) -> usize {
         (self.config.len as usize).saturating_sub(self.ops.len())
@@ -790,6 +856,7 @@ impl Draw<'_> {
         });
     }
 
+    #[inline(always)]
     fn present_or_any(&mut self, p_present: f64) -> u64 {
         let keys = &self.state.keys;
         if !keys.is_empty() && self.rng.chance(p_present) {
@@ -1018,7 +1085,7 @@ fn threshold(log_buckets: u32) -> u64 {
     ((13u64 << log_buckets.min(58)) / 2).max(8)
 }
 
-impl Draw<'_> {
+impl<S: OpSink> Draw<'_, S> {
     /// A clone, then the two maps told apart by a value alone (an update of a key both hold, on
     /// one side), then `eq`: what an equality that skips values, or a clone that shares its
     /// values, gets wrong.
@@ -1101,6 +1168,12 @@ fn over_load_factor(count: u64, log_buckets: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ops_of(config: &Config, rng: &mut ChaCha8Rng) -> Vec<Op> {
+        let mut ops = Vec::new();
+        draw_ops(config, rng, &mut ops);
+        ops
+    }
 
     #[test]
     fn a_seed_fixes_the_program() {
@@ -1243,7 +1316,7 @@ mod tests {
         if config.max_cursors == 0 {
             return None;
         }
-        let ops = draw_ops(&config, &mut rng);
+        let ops = ops_of(&config, &mut rng);
         Some(Program::new(config, ops))
     }
 
@@ -1289,7 +1362,7 @@ mod tests {
             for &kind in zeroed {
                 config.weights.set(kind, 0);
             }
-            for op in draw_ops(&config, &mut rng) {
+            for op in ops_of(&config, &mut rng) {
                 assert!(!zeroed.contains(&op.kind()), "seed {seed}: {op:?}");
             }
         }

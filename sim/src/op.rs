@@ -6,6 +6,53 @@
 
 use std::fmt;
 
+/// Where a generator puts the ops it draws, in order: a program's op list, or an executor that
+/// applies and checks each op as it arrives (`exec::run_streamed`), so that a seed's program runs
+/// without being stored.
+pub trait OpSink {
+    /// Takes the next op.
+    fn push(&mut self, op: Op);
+
+    /// Ops taken so far.
+    fn len(&self) -> usize;
+
+    /// Whether no op was taken yet.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl OpSink for Vec<Op> {
+    #[inline]
+    fn push(&mut self, op: Op) {
+        Vec::push(self, op);
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+}
+
+impl<S: OpSink + ?Sized> OpSink for &mut S {
+    #[inline(always)]
+    fn push(&mut self, op: Op) {
+        (**self).push(op);
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+}
+
+/// Ops to be drawn into a sink: a generator's program before its ops exist
+/// (`gen::Drawing`).
+pub trait OpSource {
+    /// Draws every op, in order, into `sink`.
+    fn draw_into<S: OpSink>(self, sink: &mut S);
+}
+
 /// How many cursors a program can name at once: handles are `0..MAX_CURSORS`.
 pub const MAX_CURSORS: usize = 4;
 

@@ -32,6 +32,31 @@ pub fn program_on(seed: u64, target: &TargetInfo, fault: Option<Fault>) -> Progr
     program
 }
 
+/// Runs the program of `seed` on `target` with `fault` injected, streamed from the generator into
+/// the executor ([`exec::run_streamed`]): `Some` with its statistics when it runs clean, `None`
+/// when it does not, or when the target does not stream. Either way nothing is stored: a caller
+/// that needs the failure draws the program ([`program_on`]) and runs it again, which map-core,
+/// deterministic, fails the same way.
+pub fn run_streamed(seed: u64, target: &TargetInfo, fault: Option<Fault>) -> Option<RunStats> {
+    if !exec::can_stream(target) {
+        return None;
+    }
+    let mut drawing = gen::Drawing::for_seed(seed, target);
+    drawing.config_mut().fault = fault;
+    let config = drawing.config().clone();
+    exec::run_streamed(&config, target, drawing)
+}
+
+/// Whether the program of `seed` runs clean on map-core with `fault` injected (streamed, as
+/// [`run_streamed`]; for the detection rates, which only count failures).
+pub fn passes(seed: u64, fault: Option<Fault>) -> bool {
+    let target = target::default_target();
+    match run_streamed(seed, target, fault) {
+        Some(_) => true,
+        None => exec::run(&program_on(seed, target, fault)).is_ok(),
+    }
+}
+
 /// Seeds `start..end`, keeping those whose offset from `start` is `shard` modulo `shards`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SeedSet {
@@ -211,6 +236,11 @@ fn merge_coverage(into: &mut CoverageSummary, from: &CoverageSummary) {
 }
 
 fn run_one(seed: u64, campaign: &Campaign) -> Result<RunStats, Box<SeedFailure>> {
+    if !campaign.check_determinism {
+        if let Some(stats) = run_streamed(seed, &campaign.target, campaign.fault) {
+            return Ok(stats);
+        }
+    }
     let program = program_on(seed, &campaign.target, campaign.fault);
     let result = exec::run_on(&program, &campaign.target, None);
     if campaign.check_determinism {
@@ -286,6 +316,9 @@ pub struct Detection {
 pub fn detect(fault: Option<Fault>, budget: u64) -> Option<Detection> {
     let started = Instant::now();
     (0..budget).find_map(|seed| {
+        if run_streamed(seed, target::default_target(), fault).is_some() {
+            return None;
+        }
         let program = program_for(seed, fault);
         let failure = exec::run(&program).err()?;
         Some(Detection {

@@ -334,7 +334,7 @@ impl ShapeChecker {
     /// Checks the shape `now` reported after an op of kind `event`.
     #[inline(always)]
     pub fn after(&mut self, event: ShapeEvent, now: Shape) -> Result<(), ShapeViolation> {
-        if self.only_len_moved(event, &now) {
+        if self.only_len_moved(&event, &now) {
             return Ok(());
         }
         self.after_shape_changed(event, now)
@@ -351,11 +351,16 @@ impl ShapeChecker {
     /// buckets than Go's threshold (`fast_new_key`), and the overflow count, unchanged, stays
     /// within what held before. The op's kind only enters through flags combined without a
     /// branch: this runs after every op, and the op kinds of a program are random.
+    ///
+    /// The event is read through a reference, its kind first and its key only when the sizing
+    /// window needs it: the executor has just stored it field by field, and a copy of the whole
+    /// would be one wide load over several narrow stores, which the processor cannot forward
+    /// and waits out.
     #[inline(always)]
-    pub fn only_len_moved(&mut self, event: ShapeEvent, now: &Shape) -> bool {
+    pub fn only_len_moved(&mut self, event: &ShapeEvent, now: &Shape) -> bool {
         let pre = &self.prev;
-        let new_key = matches!(event, ShapeEvent::InsertAbsent { .. });
-        let extend = matches!(event, ShapeEvent::Extend { .. });
+        let new_key = matches!(*event, ShapeEvent::InsertAbsent { .. });
+        let extend = matches!(*event, ShapeEvent::Extend { .. });
         let unchanged = !now.growing
             & (now.b == pre.b)
             & (now.overflow_buckets == pre.overflow_buckets)
@@ -377,7 +382,7 @@ impl ShapeChecker {
         // on the op's kind into a branch.)
         self.allowance_at_threshold |= new_key;
         if self.window.is_some() {
-            self.follow_window(event);
+            self.follow_window(*event);
         }
         true
     }

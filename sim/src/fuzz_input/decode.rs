@@ -688,7 +688,10 @@ mod tests {
         for class in 0..2 {
             data.extend(encode_churn(Target::Corruption, 9, class, 1).unwrap());
         }
-        data.extend(encode_ops(Target::Corruption, &[Op::Insert { key: 2, value: 0 }]));
+        data.extend(encode_ops(
+            Target::Corruption,
+            &[Op::Insert { key: 2, value: 0 }],
+        ));
         let p = decode(Target::Corruption, &data);
         assert_eq!(p.ops.len(), 2 * 2 * 9 + 1);
         let stats = crate::exec::run(&p).expect("a correct map runs clean");
