@@ -75,7 +75,7 @@ impl Drawing {
 }
 
 impl OpSource for Drawing {
-    /// Draws exactly `config.len` ops into `sink`.
+    /// Draws exactly `config.len` ops into `sink`, which starts empty.
     fn draw_into<S: OpSink>(mut self, sink: &mut S) {
         draw_ops(&self.config, &mut self.rng, sink);
     }

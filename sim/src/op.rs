@@ -49,7 +49,8 @@ impl<S: OpSink + ?Sized> OpSink for &mut S {
 /// Ops to be drawn into a sink: a generator's program before its ops exist
 /// (`gen::Drawing`).
 pub trait OpSource {
-    /// Draws every op, in order, into `sink`.
+    /// Draws every op, in order, into `sink`, which starts empty (the source counts its ops by
+    /// the sink's length).
     fn draw_into<S: OpSink>(self, sink: &mut S);
 }
 
