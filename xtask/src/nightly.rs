@@ -519,7 +519,7 @@ mod tests {
     }
 
     #[test]
-    fn the_go_known_bugs_are_read_by_the_workflow_and_name_real_checks() {
+    fn the_go_known_bugs_file_holds_the_flags_and_the_workflow_reads_it() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let text = fs::read_to_string(root.join(GO_KNOWN_BUGS)).expect("the args file");
         let args = args_of(&text);
