@@ -372,9 +372,7 @@ impl ShapeChecker {
             return false;
         }
         self.prev.len = now.len;
-        if now.len > self.max_len {
-            self.max_len = now.len;
-            self.max_len_b = sized_b(now.len);
+        if self.follow_max_len(now.len) {
             self.cache_prev();
         }
         // After an insert of an absent key the allowance is Go's threshold for this B; it is
@@ -385,6 +383,22 @@ impl ShapeChecker {
             self.follow_window(*event);
         }
         true
+    }
+
+    /// Follows the largest length and its `sized_b`; returns whether that B grew. The largest
+    /// length grows by one at a time on most inserts, and its B only every 6.5 * 2^B of them: B
+    /// is stepped up from where it was, not found again from 0.
+    #[inline(always)]
+    fn follow_max_len(&mut self, len: usize) -> bool {
+        if len <= self.max_len {
+            return false;
+        }
+        self.max_len = len;
+        let grew = over_load_factor(len, self.max_len_b);
+        if grew {
+            self.max_len_b = sized_b(len);
+        }
+        grew
     }
 
     /// Caches what [`Self::only_len_moved`] needs of `prev` and of the B bound, after either
@@ -538,10 +552,7 @@ impl ShapeChecker {
     /// Follows the largest length and checks `B <= max(sized_b(hint), sized_b(max len)) +
     /// forced doublings`.
     fn check_b_bound(&mut self, now: Shape) -> Result<(), ShapeViolation> {
-        if now.len > self.max_len {
-            self.max_len = now.len;
-            self.max_len_b = sized_b(now.len);
-        }
+        self.follow_max_len(now.len);
         let b_bound =
             u64::from(self.hinted_b.max(self.max_len_b)) + u64::from(self.forced_doublings);
         if u64::from(now.b) > b_bound {
@@ -727,27 +738,34 @@ fn check_trigger(
     }
     let over = over_load_factor(pre.len + 1, pre.b);
     let threshold = overflow_threshold(pre.b);
-    let condition = format!(
-        "count+1 = {} is {} the load factor (> 8 and > 6.5 * 2^{} = {}); noverflow = {} vs \
-         2^min(B, 15) = {threshold}",
-        pre.len + 1,
-        if over { "over" } else { "not over" },
-        pre.b,
-        6.5 * 2f64.powi(i32::from(pre.b)),
-        pre.overflow_buckets
-    );
+    // Only a failure reads it: every growth an insert starts comes through here.
+    let condition = || {
+        format!(
+            "count+1 = {} is {} the load factor (> 8 and > 6.5 * 2^{} = {}); noverflow = {} vs \
+             2^min(B, 15) = {threshold}",
+            pre.len + 1,
+            if over { "over" } else { "not over" },
+            pre.b,
+            6.5 * 2f64.powi(i32::from(pre.b)),
+            pre.overflow_buckets
+        )
+    };
     if doubling != over {
         return Err(trigger(
             format!(
                 "an insert of an absent key starts a doubling growth iff count+1 > 8 && \
-                 count+1 > 6.5 * 2^B, else a same-size one: {condition}"
+                 count+1 > 6.5 * 2^B, else a same-size one: {}",
+                condition()
             ),
             found(),
         ));
     }
     if !doubling && !pre.growing && pre.overflow_buckets < threshold {
         return Err(trigger(
-            format!("a same-size growth starts only with noverflow >= 2^min(B, 15): {condition}"),
+            format!(
+                "a same-size growth starts only with noverflow >= 2^min(B, 15): {}",
+                condition()
+            ),
             found(),
         ));
     }
