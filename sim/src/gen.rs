@@ -456,6 +456,18 @@ impl KeyPool {
         true
     }
 
+    /// Records an insert of the kept removed key at `index` (`0..removed_len()`), which is
+    /// absent, and returns it: [`Self::insert`] of that key, without looking for it in the
+    /// removed list.
+    #[inline]
+    pub fn insert_removed(&mut self, index: usize) -> u64 {
+        let key = self.removed.as_slice()[index];
+        self.removed.remove_at(index);
+        self.position.set(key, self.present.len() as u32);
+        self.present.push(key);
+        key
+    }
+
     /// Records a remove of `key`.
     pub fn remove(&mut self, key: u64) {
         let Some(i) = self.position.get(key) else {
@@ -549,7 +561,22 @@ struct State {
 
 impl State {
     fn add_present(&mut self, key: u64) {
-        if self.keys.insert(key) && over_load_factor(self.keys.len() as u64, self.log_buckets) {
+        if self.keys.insert(key) {
+            self.added_new_key();
+        }
+    }
+
+    /// Adds the kept removed key at `index` (`0..keys.removed_len()`); returns it.
+    fn add_removed(&mut self, index: usize) -> u64 {
+        let key = self.keys.insert_removed(index);
+        self.added_new_key();
+        key
+    }
+
+    /// After a key was added: a doubling may start (Go's `overLoadFactor`).
+    #[inline]
+    fn added_new_key(&mut self) {
+        if over_load_factor(self.keys.len() as u64, self.log_buckets) {
             self.grow(self.log_buckets);
             self.log_buckets += 1;
         }
@@ -649,14 +676,13 @@ fn draw_ops<S: OpSink>(config: &Config, rng: &mut ChaCha8Rng, sink: S) {
                 };
                 for _ in 0..burst.min(len - draw.ops.len()) {
                     let removed = draw.state.keys.removed_len();
-                    let key = if removed > 0 && draw.rng.chance(0.25) {
-                        draw.state
-                            .keys
-                            .removed(draw.rng.below(removed as u64) as usize)
+                    if removed > 0 && draw.rng.chance(0.25) {
+                        let index = draw.rng.below(removed as u64) as usize;
+                        draw.insert_removed(index);
                     } else {
-                        draw.rng.below(config.key_space)
-                    };
-                    draw.insert(key);
+                        let key = draw.rng.below(config.key_space);
+                        draw.insert(key);
+                    }
                 }
             }
             OpKind::Remove => {
@@ -747,6 +773,18 @@ impl<S: OpSink> Draw<'_, S> {
     fn insert(&mut self, key: u64) {
         self.state.evacuated_one();
         self.state.add_present(key);
+        self.push_insert(key);
+    }
+
+    /// [`Self::insert`] of the kept removed key at `index` (`0..keys.removed_len()`).
+    fn insert_removed(&mut self, index: usize) {
+        self.state.evacuated_one();
+        let key = self.state.add_removed(index);
+        self.push_insert(key);
+    }
+
+    #[inline(always)]
+    fn push_insert(&mut self, key: u64) {
         self.ops.push(Op::Insert {
             key,
             value: self.state.next_value,

@@ -82,6 +82,21 @@ impl Reference {
         self.step += 1;
     }
 
+    /// Resolves an insert's pick and adds its key to the key lists, as the generator does (a
+    /// re-insert by its index in the removed list).
+    fn add(&mut self, pick: &Pick) -> u64 {
+        match *pick {
+            Pick::Removed(ix, _) if self.keys.removed_len() > 0 => {
+                self.keys.insert_removed(ix.index(self.keys.removed_len()))
+            }
+            _ => {
+                let key = self.resolve(pick);
+                self.keys.insert(key);
+                key
+            }
+        }
+    }
+
     fn resolve(&self, pick: &Pick) -> u64 {
         let removed = self.keys.removed_len();
         match *pick {
@@ -146,8 +161,7 @@ impl ReferenceStateMachine for PlainReference {
         match transition {
             PlainOp::Insert(burst) => {
                 for (pick, value) in burst {
-                    let key = state.resolve(pick);
-                    state.keys.insert(key);
+                    let key = state.add(pick);
                     let expected = state.model.insert(key, *value, state.step);
                     state.record(Op::Insert { key, value: *value }, expected);
                 }
