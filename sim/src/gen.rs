@@ -432,7 +432,7 @@ impl KeyPool {
     /// An empty pool for keys in `0..key_space`.
     pub fn new(key_space: u64) -> KeyPool {
         KeyPool {
-            present: Vec::new(),
+            present: Vec::with_capacity(KeyIndex::initial_entries(key_space)),
             position: Positions(KeyIndex::new(key_space)),
             removed: RecentKeys::EMPTY,
         }

@@ -29,6 +29,15 @@ impl KeyIndex {
     pub const DENSE_KEYS: u64 = 1 << 16;
     /// What the array holds for a key with no value; not a value one may set.
     pub const ABSENT: u32 = u32::MAX;
+    /// Room made at the start for the entries of a list indexed by this: a program's map
+    /// holds up to a few hundred keys at a time, and growing a list from empty to that size
+    /// reallocates it six times in every program.
+    pub const INITIAL_ENTRIES: u64 = 256;
+
+    /// The room to make at the start for the entries of a list of keys from `0..key_space`.
+    pub fn initial_entries(key_space: u64) -> usize {
+        key_space.min(Self::INITIAL_ENTRIES) as usize
+    }
 
     /// An empty index, with an array for keys `0..min(key_space, DENSE_KEYS)`.
     pub fn new(key_space: u64) -> KeyIndex {
@@ -92,10 +101,11 @@ impl<V> Default for KeyMap<V> {
 }
 
 impl<V> KeyMap<V> {
-    /// An empty map whose keys `0..key_space` are looked up by array index.
+    /// An empty map whose keys `0..key_space` are looked up by array index, with room for
+    /// [`KeyIndex::INITIAL_ENTRIES`] entries (or the whole key space, if smaller).
     pub fn new(key_space: u64) -> Self {
         KeyMap {
-            entries: Vec::new(),
+            entries: Vec::with_capacity(KeyIndex::initial_entries(key_space)),
             positions: KeyIndex::new(key_space),
         }
     }
