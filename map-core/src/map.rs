@@ -534,11 +534,21 @@ where
         let mut index = start as u32;
         loop {
             let bucket = &mut self.buckets.buckets[index as usize];
-            let (found, ends_chain) = bucket.find(top, key);
-            if let Some(slot) = found {
+            for slot in 0..BUCKET_CNT {
+                let t = bucket.tophash[slot];
+                if t != top {
+                    if t == EMPTY_REST {
+                        return None;
+                    }
+                    continue;
+                }
+                let matches = matches!(&bucket.slots[slot], Slot::Live(k, _) if k.borrow() == key);
+                if !matches {
+                    continue;
+                }
                 let Slot::Live(_, value) = std::mem::replace(&mut bucket.slots[slot], Slot::Empty)
                 else {
-                    unreachable!("`find` matches live slots only")
+                    unreachable!("the slot was just matched as live")
                 };
                 bucket.tophash[slot] = EMPTY_ONE;
                 self.mark_empty_rest(start as u32, index, slot);
@@ -556,7 +566,7 @@ where
                 }
                 return Some(value);
             }
-            if ends_chain || bucket.overflow == NO_OVERFLOW {
+            if bucket.overflow == NO_OVERFLOW {
                 return None;
             }
             index = bucket.overflow;
