@@ -681,7 +681,7 @@ fn draw_ops<S: OpSink>(config: &Config, rng: &mut ChaCha8Rng, sink: S) {
                         draw.insert_removed(index);
                     } else {
                         let key = draw.rng.below(config.key_space);
-                        draw.insert(key);
+                        draw.insert_inlined(key);
                     }
                 }
             }
@@ -771,6 +771,13 @@ impl<S: OpSink> Draw<'_, S> {
     }
 
     fn insert(&mut self, key: u64) {
+        self.insert_inlined(key);
+    }
+
+    /// [`Self::insert`], inlined where it is called: the main loop's inserts, most of the ops of
+    /// a program, call this one (the episodes call the other, to keep their code small).
+    #[inline(always)]
+    fn insert_inlined(&mut self, key: u64) {
         self.state.evacuated_one();
         self.state.add_present(key);
         self.push_insert(key);
