@@ -285,6 +285,25 @@ impl<V> KeyMap<V> {
         entries.clear();
         self.entries = entries;
     }
+
+    /// [`Self::clear_marking`] for a caller that needs only the keys left without the mark: hands
+    /// those to `unmarked`, in the map's order. (A clear with no cursor active needs no more, and
+    /// its loop is then a store per key.)
+    pub fn clear_leaving_mark(&mut self, mark: u32, mut unmarked: impl FnMut(u64)) {
+        if mark > Self::MAX_MARK {
+            return self.clear_marking(mark, |key, _, _| unmarked(key));
+        }
+        for &(key, _) in &self.entries {
+            match self.positions.dense.get_mut(key as usize) {
+                Some(slot) => *slot = Self::MARKED + mark,
+                None => {
+                    self.positions.hashed.swap_remove(&key);
+                    unmarked(key);
+                }
+            }
+        }
+        self.entries.clear();
+    }
 }
 
 #[cfg(test)]
@@ -379,5 +398,38 @@ mod tests {
             Some((91, false)),
             "outside the array"
         );
+    }
+
+    #[test]
+    fn a_clear_that_only_leaves_marks_ends_every_key_as_a_clear_that_hands_them_over_does() {
+        for mark in [0, 5, KeyMap::<u64>::MAX_MARK, KeyMap::<u64>::MAX_MARK + 1] {
+            let mut handing: KeyMap<u64> = KeyMap::new(8);
+            for key in [3, 12, 0, 7, 40, 5] {
+                handing.insert_absent(key, key * 10);
+            }
+            assert_eq!(handing.swap_remove_marking(0, 2), Some((0, true)));
+            let mut leaving = handing.clone();
+            let mut unmarked_handed = Vec::new();
+            handing.clear_marking(mark, |key, _, marked| {
+                if !marked {
+                    unmarked_handed.push(key);
+                }
+            });
+            let mut unmarked_left = Vec::new();
+            leaving.clear_leaving_mark(mark, |key| unmarked_left.push(key));
+            assert_eq!(unmarked_left, unmarked_handed, "mark {mark}");
+            assert!(leaving.is_empty());
+            for key in 0..64 {
+                assert_eq!(
+                    leaving.mark(key),
+                    handing.mark(key),
+                    "key {key}, mark {mark}"
+                );
+                assert_eq!(leaving.get(key), None);
+            }
+            // The keys outside the array are gone from the hashed side too.
+            leaving.insert_absent(40, 1);
+            assert_eq!(leaving.get(40), Some(&1));
+        }
     }
 }

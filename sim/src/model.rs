@@ -240,6 +240,13 @@ impl Model {
     /// Removes every key at `step`: every incarnation ends.
     pub fn clear(&mut self, step: usize) {
         let mark = Ended::mark(step, true);
+        if self.active == 0 {
+            // No cursor is owed anything: only how each key ended is left to record.
+            let ended = &mut self.ended;
+            self.entries
+                .clear_leaving_mark(mark, |key| ended.push(Ended::new(key, step, true)));
+            return;
+        }
         let mut entries = std::mem::take(&mut self.entries);
         entries.clear_marking(mark, |key, entry, marked| {
             if !marked {
