@@ -363,6 +363,14 @@ impl RecentKeys {
         self.len -= n;
     }
 
+    /// Removes the oldest key of a full list: [`Self::drop_oldest`] of one, by a move of fixed
+    /// length (the generator does it on nearly every remove once the list is full).
+    fn drop_first_of_full(&mut self) {
+        debug_assert!(self.is_full());
+        self.keys.copy_within(1.., 0);
+        self.len -= 1;
+    }
+
     /// Removes the key at `index`, moving the later ones down.
     fn remove_at(&mut self, index: usize) {
         debug_assert!(index < self.len);
@@ -505,7 +513,7 @@ impl KeyPool {
     fn push_removed(&mut self, key: u64) {
         if self.removed.is_full() {
             let dropped = self.removed.keys[0];
-            self.removed.drop_oldest(1);
+            self.removed.drop_first_of_full();
             self.position.unset(dropped, false);
         }
         self.removed.push(key);
