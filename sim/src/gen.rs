@@ -467,6 +467,9 @@ impl KeyPool {
     /// Records an insert of the kept removed key at `index` (`0..removed_len()`), which is
     /// absent, and returns it: [`Self::insert`] of that key, without looking for it in the
     /// removed list.
+    ///
+    /// # Panics
+    /// If `index` is not below [`Self::removed_len`].
     #[inline]
     pub fn insert_removed(&mut self, index: usize) -> u64 {
         let key = self.removed.as_slice()[index];
@@ -1350,6 +1353,39 @@ mod tests {
                 assert!(!in_removed || dense.position.get(key).is_none());
             }
             assert!(dense.removed.len <= KeyPool::REMOVED_KEPT);
+        }
+    }
+
+    #[test]
+    fn a_re_insert_by_index_in_the_removed_list_leaves_the_pool_as_an_insert_of_that_key_does() {
+        let mut by_key = KeyPool::new(64);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for _ in 0..5000 {
+            let key = rng.gen_range(0..64);
+            match rng.gen_range(0..20) {
+                0 => by_key.clear(),
+                1..=9 => {
+                    by_key.insert(key);
+                }
+                _ => by_key.remove(key),
+            }
+            if by_key.removed_len() == 0 {
+                continue;
+            }
+            let mut by_index = by_key.clone();
+            let index = rng.gen_range(0..by_key.removed_len());
+            let key = by_key.removed(index);
+            assert!(by_key.insert(key), "a removed key is absent");
+            assert_eq!(by_index.insert_removed(index), key);
+            assert_eq!(by_index.present, by_key.present);
+            assert_eq!(by_index.removed, by_key.removed);
+            for k in 0..64 {
+                assert_eq!(
+                    by_index.position.slot(k),
+                    by_key.position.slot(k),
+                    "key {k}"
+                );
+            }
         }
     }
 
