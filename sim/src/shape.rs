@@ -185,7 +185,11 @@ pub fn overflow_threshold(b: u8) -> usize {
 /// The B that Go's `makemap` picks for a capacity hint: the smallest with
 /// `!overLoadFactor(capacity, B)`, i.e. `capacity <= 6.5 * 2^B`, and 0 for `capacity <= 8`.
 pub fn sized_b(capacity: usize) -> u8 {
-    let mut b = 0u8;
+    sized_b_from(capacity, 0)
+}
+
+/// [`sized_b`] of `capacity`, known to be at least `b`.
+fn sized_b_from(capacity: usize, mut b: u8) -> u8 {
     while over_load_factor(capacity, b) {
         b += 1;
     }
@@ -394,10 +398,9 @@ impl ShapeChecker {
             return false;
         }
         self.max_len = len;
-        let grew = over_load_factor(len, self.max_len_b);
-        if grew {
-            self.max_len_b = sized_b(len);
-        }
+        let b = sized_b_from(len, self.max_len_b);
+        let grew = b != self.max_len_b;
+        self.max_len_b = b;
         grew
     }
 
