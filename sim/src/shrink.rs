@@ -106,6 +106,8 @@ impl Shrinker<'_> {
         loop {
             let before = self.best.clone();
             self.remove_chunks();
+            self.halve_segments();
+            self.remove_segment_runs();
             self.remove_windows();
             self.remove_cursors();
             self.remove_keys();
@@ -246,6 +248,80 @@ impl Shrinker<'_> {
                 break;
             }
             size /= 2;
+        }
+    }
+
+    /// Halves every segment at once (its first or last half, rounded down or up): a failure
+    /// that needs a map grown to a threshold while a cursor started at another keeps its shape
+    /// when all the runs of keyed ops shrink by the same factor, since the thresholds double
+    /// (833 keys with a cursor begun at 416 fail like 417 with one begun at 208), while removing
+    /// any one run alone moves one count off its threshold.
+    fn halve_segments(&mut self) {
+        loop {
+            let before = self.best.ops.len();
+            for (from_start, round_up) in
+                [(true, false), (true, true), (false, false), (false, true)]
+            {
+                let mut ops = Vec::with_capacity(self.best.ops.len());
+                let mut segment: Vec<Op> = Vec::new();
+                let flush = |segment: &mut Vec<Op>, ops: &mut Vec<Op>| {
+                    let cut = if round_up {
+                        segment.len().div_ceil(2)
+                    } else {
+                        segment.len() / 2
+                    };
+                    if from_start {
+                        ops.extend_from_slice(&segment[cut..]);
+                    } else {
+                        ops.extend_from_slice(&segment[..segment.len() - cut]);
+                    }
+                    segment.clear();
+                };
+                for &op in &self.best.ops {
+                    if op.key().is_some() {
+                        segment.push(op);
+                    } else {
+                        flush(&mut segment, &mut ops);
+                        ops.push(op);
+                    }
+                }
+                flush(&mut segment, &mut ops);
+                if ops.len() < self.best.ops.len() && self.try_keep(self.with_ops(ops)) {
+                    break;
+                }
+            }
+            if self.best.ops.len() == before || self.out_of_runs() {
+                return;
+            }
+        }
+    }
+
+    /// Removes, from the start of each segment (a run of keyed ops: inserts, removes, gets,
+    /// between the ops on cursors, clears and the like), a run of every length, longest first, keeping the first that still fails. Like
+    /// [`Self::remove_windows`] it finds removals of an exact number of ops (a map that grows at
+    /// 833 keys fails as well at 417, 209, ... when the cursor and the clear around the growth
+    /// stay), which aligned chunks miss; at a cost linear in the program's length, so it runs on
+    /// programs far too long for that pass.
+    fn remove_segment_runs(&mut self) {
+        let mut start = 0;
+        while start < self.best.ops.len() && !self.out_of_runs() {
+            let end = self.best.ops[start..]
+                .iter()
+                .position(|op| op.key().is_none())
+                .map_or(self.best.ops.len(), |i| start + i);
+            for len in (1..=end - start).rev() {
+                let mut ops = self.best.ops.clone();
+                ops.drain(start..start + len);
+                if self.try_keep(self.with_ops(ops)) || self.out_of_runs() {
+                    break;
+                }
+            }
+            // Past the segment (as it now stands) and its boundary op.
+            let boundary = self.best.ops[start..]
+                .iter()
+                .position(|op| op.key().is_none())
+                .map_or(self.best.ops.len(), |i| start + i);
+            start = boundary + 1;
         }
     }
 
