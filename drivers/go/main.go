@@ -2,7 +2,21 @@
 //
 // It speaks the protocol of docs/driver-protocol.md on stdin and stdout: it reads a whole
 // program (up to `end`) before it answers any of it, so the harness can write everything, then
-// read everything, and neither side blocks on a full pipe. Standard library only; Go 1.19.
+// read everything, and neither side blocks on a full pipe. Standard library only; Go 1.19 and
+// later.
+//
+// This file is the protocol and the run loop. One mode file goes with it (sim picks the file
+// list; see sim/src/target/go):
+//
+//   - natural.go: the unmodified runtime. Go draws each map's hash seed and every iterator's
+//     start itself; the classic map's header is read through a mirror of runtime.hmap.
+//   - seeded_classic.go (Go 1.23 and earlier) and seeded_swiss.go (Go 1.24 and later): built
+//     with `go build -overlay` against a runtime whose map code is the toolchain's own but whose
+//     random source for maps is seeded per program (drivers/go/overlay), and which reports the
+//     map's shape through functions compiled against the runtime's own types.
+//
+// and one observer file, observe_classic.go or observe_swiss.go, which turns what the mode file
+// reads into the growth flag of each step and the state counts of the `s` line.
 package main
 
 import (
@@ -21,81 +35,6 @@ const protocolVersion = 1
 // cursorHandles is the number of cursor handles a program may name (0..3).
 const cursorHandles = 4
 
-// hmap mirrors the header of the classic runtime map (runtime/map.go of go1.18..go1.23). It is
-// read, never written, and only when headerKnown says the running runtime is one whose layout
-// was checked against its source and the start-up self-check agreed with it.
-type hmap struct {
-	count      int
-	flags      uint8
-	B          uint8
-	noverflow  uint16
-	hash0      uint32
-	buckets    unsafe.Pointer
-	oldbuckets unsafe.Pointer
-	nevacuate  uintptr
-	extra      unsafe.Pointer
-}
-
-// verifiedVersions are the runtime versions whose hmap layout was compared with the struct
-// above by reading that version's runtime/map.go. Others report the growth state as unknown.
-var verifiedVersions = []string{"go1.19"}
-
-// headerKnown is set at start-up when the layout is trusted.
-var headerKnown bool
-
-func header(m map[uint64]uint64) *hmap {
-	// A map value is a pointer to its hmap.
-	return *(**hmap)(unsafe.Pointer(&m))
-}
-
-func versionVerified(v string) bool {
-	for _, p := range verifiedVersions {
-		// "go1.19" and "go1.19.8" but not "go1.190".
-		if v == p || (len(v) > len(p) && v[:len(p)] == p && v[len(p)] == '.') {
-			return true
-		}
-	}
-	return false
-}
-
-// selfCheck tests the header layout against behaviour that does not depend on hashing: the B a
-// capacity hint gives (makemap), count against len, and a doubling growth started by the insert
-// past 6.5*2^B that stays under way (oldbuckets set) until later writes evacuate every old bucket.
-func selfCheck() bool {
-	for _, c := range []struct {
-		hint int
-		b    uint8
-	}{{0, 0}, {8, 0}, {9, 1}, {13, 1}, {14, 2}, {1000, 8}, {1664, 8}, {1665, 9}} {
-		m := make(map[uint64]uint64, c.hint)
-		h := header(m)
-		if h == nil || h.count != 0 || h.B != c.b || h.oldbuckets != nil || h.nevacuate != 0 {
-			return false
-		}
-	}
-	// 1664 = 6.5 * 2^8 keys fit the 256 buckets a hint of 1000 gives; the next new key doubles.
-	m := make(map[uint64]uint64, 1000)
-	h := header(m)
-	for k := uint64(0); k < 1664; k++ {
-		m[k] = k
-		if h.count != len(m) {
-			return false
-		}
-	}
-	if h.B != 8 || h.oldbuckets != nil {
-		return false
-	}
-	m[1664] = 1664
-	// One insert evacuates at most two of the 256 old buckets.
-	if h.B != 9 || h.oldbuckets == nil || h.nevacuate > 2 || h.count != 1665 {
-		return false
-	}
-	// Each write evacuates at least one more old bucket (growWork), so 256 updates finish it.
-	for k := uint64(0); k < 256 && h.oldbuckets != nil; k++ {
-		m[k] = k + 1
-	}
-	return h.oldbuckets == nil && h.B == 9 && h.count == len(m) && h.nevacuate == 256
-}
-
 // clearMap is Go 1.19's clear idiom, which the compiler turns into one call of runtime.mapclear.
 // It is kept out of line so that inlining cannot change what is emitted for it (a test checks
 // its assembly).
@@ -107,6 +46,11 @@ func clearMap(m map[uint64]uint64) {
 	}
 }
 
+// mapPointer is the runtime's map header that a map value points to.
+func mapPointer(m map[uint64]uint64) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&m))
+}
+
 // op is one parsed program line.
 type op struct {
 	kind byte // 'i', 'r', 'g', 'x', 'a', 'n', 's', 'd'
@@ -116,6 +60,10 @@ type op struct {
 type cursor struct {
 	it    *reflect.MapIter
 	ended bool
+	// growths is the observer's growth count when the cursor was created.
+	growths uint64
+	// counted says the cursor has been counted as one that lived through two growths.
+	counted bool
 }
 
 type driver struct {
@@ -127,23 +75,89 @@ type driver struct {
 	contents []uint64
 	key      reflect.Value // reused targets of SetIterKey / SetIterValue: no allocation per step
 	val      reflect.Value
+	obs      observer
+	// multiGrowth counts the cursors that lived through two or more growths.
+	multiGrowth uint64
 }
 
+// The state counts a driver may report on its `s` line (docs/driver-protocol.md), by index.
+const (
+	countSameSizeGrow = iota
+	countMultiGrowthCursor
+	countTableGrow
+	countTableSplit
+	countDirectoryGrow
+	countOutgrewGroup
+	countReplacedTableStep
+	countReplacedTableRelookup
+	countTombstone
+	counts
+)
+
+// countNames are the counts' names on the `s` line.
+var countNames = [counts]string{
+	"same-size-grow",
+	"multi-growth-cursor",
+	"table-grow",
+	"table-split",
+	"directory-grow",
+	"outgrew-group",
+	"replaced-table-step",
+	"replaced-table-relookup",
+	"tombstone",
+}
+
+// observer watches one program's map for the states worth counting. The observer files provide
+// newObserver; a driver that cannot see inside the map gets blindObserver.
+type observer interface {
+	// known says whether growthFlag answers '0' or '1' rather than '?'.
+	known() bool
+	// reset starts a program on map m, with its counts at zero.
+	reset(m map[uint64]uint64)
+	// written is called after every insert, remove and clear.
+	written()
+	// growthFlag says whether a growth is under way: '1', '0', or '?'.
+	growthFlag() byte
+	// growths is how many growths have started since reset (for the multi-growth count).
+	growths() uint64
+	// stepping is called before a step of c, stepped after it with whether it yielded.
+	stepping(c *cursor)
+	stepped(c *cursor, yielded bool)
+	// reported lists the indexes of the counts this observer keeps, and count gives each.
+	reported() []int
+	count(i int) uint64
+}
+
+// blindObserver knows nothing of the map.
+type blindObserver struct{}
+
+func (blindObserver) known() bool             { return false }
+func (blindObserver) reset(map[uint64]uint64) {}
+func (blindObserver) written()                {}
+func (blindObserver) growthFlag() byte        { return '?' }
+func (blindObserver) growths() uint64         { return 0 }
+func (blindObserver) stepping(*cursor)        {}
+func (blindObserver) stepped(*cursor, bool)   {}
+func (blindObserver) reported() []int         { return nil }
+func (blindObserver) count(int) uint64        { return 0 }
+
 func main() {
-	if versionVerified(runtime.Version()) && selfCheck() {
-		headerKnown = true
-	}
 	d := &driver{
 		in:  bufio.NewReaderSize(os.Stdin, 1<<20),
 		out: bufio.NewWriterSize(os.Stdout, 1<<20),
 		key: reflect.New(reflect.TypeOf(uint64(0))).Elem(),
 		val: reflect.New(reflect.TypeOf(uint64(0))).Elem(),
+		obs: newObserver(),
 	}
 	state := "unknown"
-	if headerKnown {
+	if d.obs.known() {
 		state = "known"
 	}
-	fmt.Fprintf(d.out, "hello sim-driver %d go-runtime-map/%s state=%s\n", protocolVersion, runtime.Version(), state)
+	seeded := ""
+	if modeSeeded {
+		seeded = " seeded"
+	}
+	fmt.Fprintf(d.out, "hello sim-driver %d go-runtime-map/%s state=%s%s\n", protocolVersion, runtime.Version(), state, seeded)
 	d.flush()
 	for {
 		line, err := d.line()
@@ -153,7 +167,7 @@ func main() {
 		if err != nil && err != io.EOF {
 			fail("reading stdin: %v", err)
 		}
-		capacity, perr := parseProgramLine(line)
+		capacity, seed, perr := parseProgramLine(line)
 		if perr != "" {
 			// Out of sync: answer, and skip to the next `end` so the next program starts clean
 			// (unless the stray line was an `end` itself).
@@ -171,7 +185,7 @@ func main() {
 			d.answerError("capacity " + strconv.FormatUint(capacity, 10) + " is too large")
 			continue
 		}
-		d.run(int(capacity))
+		d.run(int(capacity), seed)
 	}
 }
 
@@ -203,16 +217,33 @@ func (d *driver) line() ([]byte, error) {
 	return line, err
 }
 
-func parseProgramLine(line []byte) (uint64, string) {
+// parseProgramLine parses `program <capacity>`, or `program <capacity> <seed>` for a seeded
+// driver (one that said `seeded` in its hello).
+func parseProgramLine(line []byte) (capacity uint64, seed uint64, msg string) {
 	const p = "program "
 	if len(line) < len(p) || string(line[:len(p)]) != p {
-		return 0, "expected `program <capacity>`, got `" + clip(line) + "`"
+		return 0, 0, "expected `program <capacity>`, got `" + clip(line) + "`"
 	}
-	n, ok := parseU64(line[len(p):])
+	rest := line[len(p):]
+	end := 0
+	for end < len(rest) && rest[end] != ' ' {
+		end++
+	}
+	n, ok := parseU64(rest[:end])
 	if !ok {
-		return 0, "bad capacity in `" + clip(line) + "`"
+		return 0, 0, "bad capacity in `" + clip(line) + "`"
 	}
-	return n, ""
+	if end == len(rest) {
+		return n, 0, ""
+	}
+	if !modeSeeded {
+		return 0, 0, "a seed in `" + clip(line) + "`, but this driver is not seeded"
+	}
+	seed, ok = parseU64(rest[end+1:])
+	if !ok {
+		return 0, 0, "bad seed in `" + clip(line) + "`"
+	}
+	return n, seed, ""
 }
 
 // readOps reads ops up to `end`; on a malformed line it keeps reading to `end` and returns the
@@ -354,30 +385,23 @@ func (d *driver) value(v uint64, ok bool) {
 	d.write()
 }
 
-// growthFlag says whether a growth is under way: '1', '0', or '?' when the header is not trusted.
-func growthFlag(h *hmap) byte {
-	if !headerKnown {
-		return '?'
-	}
-	if h.oldbuckets != nil {
-		return '1'
-	}
-	return '0'
-}
-
 // step advances cursor c up to steps times, stopping at its end, answering each step.
-func (d *driver) step(m map[uint64]uint64, h *hmap, c *cursor, steps uint64) {
+func (d *driver) step(c *cursor, steps uint64) {
 	if c.it == nil || c.ended {
 		return
 	}
 	for ; steps > 0; steps-- {
-		g := growthFlag(h)
+		g := d.obs.growthFlag()
+		d.obs.stepping(c)
 		if !c.it.Next() {
+			d.obs.stepped(c, false)
 			c.ended = true
+			d.retire(c)
 			d.buf = append(d.buf[:0], 'e', ' ', g, '\n')
 			d.write()
 			return
 		}
+		d.obs.stepped(c, true)
 		d.key.SetIterKey(c.it)
 		d.val.SetIterValue(c.it)
 		d.buf = append(d.buf[:0], 'y', ' ')
@@ -389,9 +413,21 @@ func (d *driver) step(m map[uint64]uint64, h *hmap, c *cursor, steps uint64) {
 	}
 }
 
-func (d *driver) run(capacity int) {
+// retire counts a cursor that is ending (its end, a drop, a replacement, the end of the
+// program) if two or more growths started during its life.
+func (d *driver) retire(c *cursor) {
+	if c.it != nil && !c.counted && d.obs.growths()-c.growths >= 2 {
+		c.counted = true
+		d.multiGrowth++
+	}
+}
+
+func (d *driver) run(capacity int, seed uint64) {
+	// Seeded before the map is made: its hash seed is the program's first draw.
+	seedMaps(seed)
 	m := make(map[uint64]uint64, capacity)
-	h := header(m)
+	d.obs.reset(m)
+	d.multiGrowth = 0
 	var cursors [cursorHandles]cursor
 	inserts := uint64(0)
 	for _, o := range d.ops {
@@ -404,26 +440,31 @@ func (d *driver) run(capacity int) {
 		case 'i':
 			old, ok := m[o.a]
 			m[o.a] = o.b
+			d.obs.written()
 			d.value(old, ok)
 		case 'r':
 			old, ok := m[o.a]
 			// Always delete, as a program would: mapdelete does growth work even for an
 			// absent key.
 			delete(m, o.a)
+			d.obs.written()
 			d.value(old, ok)
 		case 'g':
 			v, ok := m[o.a]
 			d.value(v, ok)
 		case 'x':
 			clearMap(m)
+			d.obs.written()
 		case 'a':
 			// The harness's audit op: this driver has no audit.
 		case 'n':
 			// The iteration itself starts (mapiterinit) at the cursor's first step.
-			cursors[o.a] = cursor{it: reflect.ValueOf(m).MapRange()}
+			d.retire(&cursors[o.a])
+			cursors[o.a] = cursor{it: reflect.ValueOf(m).MapRange(), growths: d.obs.growths()}
 		case 's':
-			d.step(m, h, &cursors[o.a], o.b)
+			d.step(&cursors[o.a], o.b)
 		case 'd':
+			d.retire(&cursors[o.a])
 			cursors[o.a] = cursor{}
 		}
 		d.buf = append(d.buf[:0], 'l', ' ')
@@ -435,7 +476,8 @@ func (d *driver) run(capacity int) {
 	// program's inserts has yielded some incarnation twice (there are no more incarnations than
 	// inserts), so the harness has a failure before this budget runs out.
 	for i := range cursors {
-		d.step(m, h, &cursors[i], inserts+1)
+		d.step(&cursors[i], inserts+1)
+		d.retire(&cursors[i])
 	}
 	// The count line gives what the range produced, not len(m): the harness compares both.
 	d.contents = d.contents[:0]
@@ -452,7 +494,29 @@ func (d *driver) run(capacity int) {
 		d.buf = append(d.buf, '\n')
 	}
 	d.write()
+	d.writeCounts()
 	d.buf = append(d.buf[:0], "done\n"...)
 	d.write()
 	d.flush()
+}
+
+// writeCounts writes the `s` line, the observer's counts by name, when it keeps any.
+func (d *driver) writeCounts() {
+	reported := d.obs.reported()
+	if len(reported) == 0 {
+		return
+	}
+	d.buf = append(d.buf[:0], 's')
+	for _, i := range reported {
+		n := d.obs.count(i)
+		if i == countMultiGrowthCursor {
+			n = d.multiGrowth
+		}
+		d.buf = append(d.buf, ' ')
+		d.buf = append(d.buf, countNames[i]...)
+		d.buf = append(d.buf, '=')
+		d.buf = strconv.AppendUint(d.buf, n, 10)
+	}
+	d.buf = append(d.buf, '\n')
+	d.write()
 }

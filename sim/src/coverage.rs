@@ -30,6 +30,23 @@ pub struct Coverage {
     /// Cursors that took at least one step while a growth was under way: cursors that lived
     /// through a growth.
     pub cursors_through_growth: u64,
+    /// Swiss-table map (Go 1.24 and later): a table grown in place (rehashed into one of twice
+    /// the capacity).
+    pub table_grows: u64,
+    /// Swiss-table map: a table split in two (a full table of the largest size).
+    pub table_splits: u64,
+    /// Swiss-table map: the directory doubled (its global depth grew).
+    pub directory_grows: u64,
+    /// Swiss-table map: the map outgrew its single small group and got a directory of tables.
+    pub outgrew_group: u64,
+    /// Swiss-table map: cursor steps taken on a table the map had replaced (grown or split) since
+    /// the cursor started it, or from a small group the map outgrew.
+    pub replaced_table_steps: u64,
+    /// Swiss-table map: entries a cursor found in a replaced table and looked up again in the
+    /// live map before yielding.
+    pub replaced_table_relookups: u64,
+    /// Swiss-table map: writes after which a table held more tombstones than before.
+    pub tombstones: u64,
     /// Cursor steps for which the target could not tell whether a growth was under way (a target
     /// without state coverage, or a driver that cannot read its map's header).
     pub growth_state_unknown: u64,
@@ -37,7 +54,28 @@ pub struct Coverage {
 
 impl Coverage {
     /// How many states are counted.
-    pub const STATES: usize = 9;
+    pub const STATES: usize = 16;
+
+    /// The first of the swiss-table map's states in [`Coverage::entries`]; they are shown only
+    /// for runs that reached one of them (targets on Go 1.24 and later).
+    pub const SWISS_FROM: usize = 9;
+
+    /// The field a driver's count named `name` (its `s` line) adds to; `None` for a count this
+    /// harness does not know, which a newer driver may report.
+    pub fn driver_count(&mut self, name: &str) -> Option<&mut u64> {
+        Some(match name {
+            "same-size-grow" => &mut self.same_size_grows,
+            "multi-growth-cursor" => &mut self.multi_growth_cursors,
+            "table-grow" => &mut self.table_grows,
+            "table-split" => &mut self.table_splits,
+            "directory-grow" => &mut self.directory_grows,
+            "outgrew-group" => &mut self.outgrew_group,
+            "replaced-table-step" => &mut self.replaced_table_steps,
+            "replaced-table-relookup" => &mut self.replaced_table_relookups,
+            "tombstone" => &mut self.tombstones,
+            _ => return None,
+        })
+    }
 
     /// Each state's description and count, in a fixed order.
     pub fn entries(&self) -> [(&'static str, u64); Coverage::STATES] {
@@ -69,7 +107,29 @@ impl Coverage {
                 "cursor lived through a growth (cursors)",
                 self.cursors_through_growth,
             ),
+            ("swiss: table grown in place", self.table_grows),
+            ("swiss: table split", self.table_splits),
+            ("swiss: directory doubled", self.directory_grows),
+            ("swiss: map outgrew its single group", self.outgrew_group),
+            (
+                "swiss: cursor step on a replaced table (steps)",
+                self.replaced_table_steps,
+            ),
+            (
+                "swiss: entry re-looked up from a replaced table",
+                self.replaced_table_relookups,
+            ),
+            (
+                "swiss: tombstones left by deletes (writes)",
+                self.tombstones,
+            ),
         ]
+    }
+
+    /// The states of Go's classic map (and map-core, which follows it): the first
+    /// [`Coverage::SWISS_FROM`] of [`Coverage::entries`].
+    pub fn classic_entries(&self) -> impl Iterator<Item = (&'static str, u64)> {
+        self.entries().into_iter().take(Coverage::SWISS_FROM)
     }
 
     /// Adds another run's counts to these.
@@ -83,6 +143,13 @@ impl Coverage {
         self.deep_chains += other.deep_chains;
         self.same_size_grows += other.same_size_grows;
         self.cursors_through_growth += other.cursors_through_growth;
+        self.table_grows += other.table_grows;
+        self.table_splits += other.table_splits;
+        self.directory_grows += other.directory_grows;
+        self.outgrew_group += other.outgrew_group;
+        self.replaced_table_steps += other.replaced_table_steps;
+        self.replaced_table_relookups += other.replaced_table_relookups;
+        self.tombstones += other.tombstones;
         self.growth_state_unknown += other.growth_state_unknown;
     }
 }
@@ -113,7 +180,16 @@ impl CoverageSummary {
 impl fmt::Display for CoverageSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "state coverage (seeds reaching it / events):")?;
-        for ((name, events), reached) in self.total.entries().into_iter().zip(self.runs_reaching) {
+        let swiss = self.runs_reaching[Coverage::SWISS_FROM..]
+            .iter()
+            .any(|&r| r > 0);
+        let shown = if swiss {
+            Coverage::STATES
+        } else {
+            Coverage::SWISS_FROM
+        };
+        let rows = self.total.entries().into_iter().zip(self.runs_reaching);
+        for ((name, events), reached) in rows.take(shown) {
             let share = if self.runs == 0 {
                 0.0
             } else {

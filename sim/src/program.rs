@@ -6,13 +6,37 @@
 use map_core::Fault;
 
 use crate::op::{Op, OpKind, MAX_CURSORS};
-use crate::target::DEFAULT_TARGET;
 
 /// The largest initial capacity a config may ask for (keeps every program's memory small).
 pub const MAX_INITIAL_CAPACITY: u32 = 1 << 16;
 
 /// The largest key space a config may ask for.
 pub const MAX_KEY_SPACE: u64 = 1 << 24;
+
+/// The name of the default target, used by every trace that names none.
+pub const DEFAULT_TARGET: &str = "map-core";
+
+/// Whether `name` is a well-formed target name: a base of lowercase letters, digits and `-`,
+/// not empty, then optionally `@` and a non-empty spec of printable ASCII without spaces (a
+/// toolchain version such as `go@1.26.11`, or a path to one).
+///
+/// ```
+/// use sim::program::is_valid_name;
+/// assert!(is_valid_name("std-hash-map") && is_valid_name("go@1.26") && is_valid_name("go@/opt/go/bin/go"));
+/// assert!(!is_valid_name("Go") && !is_valid_name("go@") && !is_valid_name("a b"));
+/// ```
+pub fn is_valid_name(name: &str) -> bool {
+    let (base, spec) = match name.split_once('@') {
+        Some((base, spec)) => (base, Some(spec)),
+        None => (name, None),
+    };
+    let base_ok = !base.is_empty()
+        && base
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let spec_ok = spec.is_none_or(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic()));
+    base_ok && spec_ok
+}
 
 /// A program: how to build the map and what to do with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -290,9 +314,9 @@ impl Config {
         if self.audit_every == 0 {
             return Err("audit-every must be at least 1".to_string());
         }
-        if !crate::target::is_valid_name(&self.target) {
+        if !is_valid_name(&self.target) {
             return Err(format!(
-                "target `{}` is not a target name (lowercase letters, digits and `-`)",
+                "target `{}` is not a target name (lowercase letters, digits and `-`, then optionally `@` and a version or path)",
                 self.target
             ));
         }

@@ -30,8 +30,7 @@ use crate::shape::Shape;
 pub use self::map_core::{MapCoreTarget, SimMap, MAX_FORCED_BUCKETS};
 pub use self::std_maps::{BTreeMapTarget, HashMapTarget};
 
-/// The name of the default target, used by every trace that names none.
-pub const DEFAULT_TARGET: &str = "map-core";
+pub use crate::program::{is_valid_name, DEFAULT_TARGET};
 
 /// What a target supports beyond the plain ops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -421,7 +420,9 @@ pub struct TargetInfo {
     pub create: fn(&Program) -> Result<Box<dyn Target>, TargetError>,
     /// Checks, once before a campaign, that the target can run here (builds and starts a driver,
     /// for instance), so that a missing tool is one clear error rather than a failure per seed.
-    pub check_available: fn() -> Result<(), TargetError>,
+    /// It is handed its own info, so that one function serves targets of many names (Go's, one
+    /// per toolchain).
+    pub check_available: fn(&TargetInfo) -> Result<(), TargetError>,
 }
 
 impl fmt::Debug for TargetInfo {
@@ -442,7 +443,7 @@ impl PartialEq for TargetInfo {
 impl Eq for TargetInfo {}
 
 /// For targets that need nothing outside the process.
-pub fn always_available() -> Result<(), TargetError> {
+pub fn always_available(_: &TargetInfo) -> Result<(), TargetError> {
     Ok(())
 }
 
@@ -451,24 +452,31 @@ pub fn builtin() -> &'static [TargetInfo] {
     &BUILTIN
 }
 
-static BUILTIN: [TargetInfo; 4] = [
+static BUILTIN: [TargetInfo; 5] = [
     map_core::INFO,
     std_maps::HASH_MAP_INFO,
     std_maps::BTREE_MAP_INFO,
     go::INFO,
+    go::NATURAL_INFO,
 ];
 
-/// The built-in target named `name`.
+/// The built-in target named exactly `name` (for Go, the entry that stands for every
+/// toolchain; [`lookup`] resolves a Go name to its toolchain).
 pub fn find(name: &str) -> Option<&'static TargetInfo> {
     builtin().iter().find(|t| t.name == name)
 }
 
-/// The built-in target named `name`, or an error listing the names there are.
+/// The target named `name`, or an error: for a Go name (`go`, `go@1.26`, `go-natural@1.19.8`,
+/// `go@/path/to/go`) the target on that toolchain, or why it cannot be had (not installed: the
+/// error lists the installed ones); otherwise the built-in target, or an error listing them.
 pub fn lookup(name: &str) -> Result<&'static TargetInfo, String> {
+    if let Some(answer) = go::lookup(name) {
+        return answer;
+    }
     find(name).ok_or_else(|| {
         let names: Vec<&str> = builtin().iter().map(|t| t.name).collect();
         format!(
-            "unknown target `{name}`; expected one of: {}",
+            "unknown target `{name}`; expected one of: {} (Go's with @VERSION or @PATH)",
             names.join(", ")
         )
     })
@@ -477,14 +485,6 @@ pub fn lookup(name: &str) -> Result<&'static TargetInfo, String> {
 /// The default target, map-core.
 pub fn default_target() -> &'static TargetInfo {
     &builtin()[0]
-}
-
-/// Whether `name` is a well-formed target name: lowercase letters, digits and `-`, not empty.
-pub fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]

@@ -223,7 +223,7 @@ pub fn target_from_env() -> &'static TargetInfo {
         Ok(name) => target::lookup(&name).unwrap_or_else(|e| panic!("{TARGET_ENV}: {e}")),
         Err(_) => target::default_target(),
     };
-    if let Err(e) = (target.check_available)() {
+    if let Err(e) = (target.check_available)(target) {
         panic!(
             "{TARGET_ENV}: target `{}` cannot run here: {e}",
             target.name

@@ -7,6 +7,7 @@
 mod args;
 mod export;
 mod faults;
+mod go_matrix;
 mod import;
 mod replay;
 mod report;
@@ -51,6 +52,8 @@ enum Command {
     Targets(targets::Args),
     /// Turn a trace into a standalone reproducer: a Go program or a Rust test of map-core.
     Export(export::Args),
+    /// Run the same seeds on every installed Go toolchain and print one table.
+    GoMatrix(go_matrix::Args),
 }
 
 /// How a subcommand ended, when its input was good.
@@ -84,6 +87,7 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::run(args),
         Command::Targets(args) => targets::run(args),
         Command::Export(args) => export::run(args),
+        Command::GoMatrix(args) => go_matrix::run(args),
     };
     match outcome {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -35,7 +35,7 @@ pub fn runnable_on(program: &Program, target: &TargetInfo) -> Result<(), UsageEr
 
 /// Checks that `target` can run on this machine.
 pub fn available(target: &TargetInfo) -> Result<(), UsageError> {
-    (target.check_available)()
+    (target.check_available)(target)
         .map_err(|e| UsageError(format!("target `{}` cannot run here: {e}", target.name)))
 }
 
@@ -144,6 +144,34 @@ pub fn save_with_rate(
                 trace::print(program)
             ),
         ),
+    }
+}
+
+/// For a program on a seeded Go target: runs its Go export `runs` times on the unmodified
+/// runtime of the same toolchain, prints the rate, and records it in the saved trace's header.
+pub fn confirm_natural(program: &Program, saved: Option<&Path>, runs: u32) {
+    let seeded = matches!(
+        sim::target::go::parse_name(&program.config.target),
+        Some((sim::target::go::build::Mode::Seeded, _))
+    );
+    if !seeded || runs == 0 {
+        return;
+    }
+    match sim::confirm::natural_rate(program, runs) {
+        Ok(rate) => {
+            println!("natural mode: the shrunk program {rate}");
+            if let Some(path) = saved {
+                let line = format!("# natural mode: this program {rate}\n");
+                let text = fs::read_to_string(path).unwrap_or_default();
+                if let Err(e) = fs::write(path, format!("{line}{text}")) {
+                    eprintln!(
+                        "error: cannot add the natural rate to {}: {e}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        Err(e) => println!("natural mode: could not run the export on the unmodified runtime: {e}"),
     }
 }
 

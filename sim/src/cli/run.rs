@@ -63,6 +63,10 @@ pub struct Args {
     /// supports.
     #[arg(long, value_parser = args::target, value_name = "NAME", default_value = "map-core")]
     target: &'static TargetInfo,
+    /// On a seeded Go target, run the shrunk failure's Go export this many times on the
+    /// unmodified runtime of the same toolchain and report the rate (0: do not).
+    #[arg(long, value_name = "N", default_value_t = sim::confirm::CONFIRM_RUNS)]
+    confirm_runs: u32,
 }
 
 /// A check that `--allow` can name: the cursor rules a target's known iteration bugs break.
@@ -164,7 +168,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
                 print_failure_counts(&report);
             }
             if args.allow.is_empty() {
-                handle_failure(&described, &campaign, failure, &args.out);
+                handle_failure(&described, &campaign, failure, &args);
                 return Ok(Outcome::BugFound);
             }
             let unknown = report
@@ -185,7 +189,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
                         program: runner::program_on(*seed, &campaign.target, campaign.fault),
                         problem: problem.clone(),
                     };
-                    handle_failure(&described, &campaign, &failure, &args.out);
+                    handle_failure(&described, &campaign, &failure, &args);
                     Ok(Outcome::BugFound)
                 }
                 None => match args.max_failure_rate {
@@ -194,7 +198,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
                             "every failing seed failed a known check, but {rate:.2}% of the seeds \
                              failed, more than the {max}% allowed"
                         );
-                        handle_failure(&described, &campaign, failure, &args.out);
+                        handle_failure(&described, &campaign, failure, &args);
                         Ok(Outcome::BugFound)
                     }
                     _ => {
@@ -333,10 +337,10 @@ fn handle_failure(
     described: &str,
     campaign: &Campaign,
     failure: &runner::SeedFailure,
-    out: &std::path::Path,
+    args: &Args,
 ) {
     let seed = failure.seed;
-    let path = out.join(format!("seed-{seed}.trace"));
+    let path = args.out.join(format!("seed-{seed}.trace"));
     println!(
         "sim run: {described}: seed {seed} failed; every seed before it in the range ran clean"
     );
@@ -364,6 +368,7 @@ fn handle_failure(
             if let Some(rate) = rate {
                 println!("on target {}, the shrunk program {rate}", target.name);
             }
+            report::confirm_natural(&shrunk.program, saved.as_deref(), args.confirm_runs);
             let fault = campaign
                 .fault
                 .map_or(String::new(), |f| format!(" --fault {f}"));

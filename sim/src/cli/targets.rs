@@ -1,6 +1,7 @@
 //! `sim targets`: the maps sim can check, and what each supports.
 
 use sim::target;
+use sim::target::go::toolchain;
 
 use super::{Outcome, UsageError, EXIT_CODES};
 
@@ -20,13 +21,45 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         supports.extend(t.capabilities.names());
         println!("{:<14} {:<66} {}", t.name, t.about, supports.join(", "));
         if args.check {
-            match (t.check_available)() {
+            match (t.check_available)(t) {
                 Ok(()) => println!("{:<14} available here", ""),
                 Err(e) => println!("{:<14} NOT available here: {e}", ""),
             }
         }
     }
     println!();
+    print_go_toolchains();
+    println!();
     println!("use one with: sim run --target NAME, sim replay --target NAME FILE, SIM_TARGET=NAME cargo test -p tests --test property");
     Ok(Outcome::Clean)
+}
+
+/// The Go toolchains found (PATH and /usr/lib/go-*), each with the names that run on it.
+fn print_go_toolchains() {
+    let on_path = toolchain::on_path().ok();
+    let installed = toolchain::installed();
+    if installed.is_empty() {
+        println!(
+            "Go toolchains: none found (on PATH or in /usr/lib/go-*); the go targets need one"
+        );
+        return;
+    }
+    println!("Go toolchains found (go@VERSION / go-natural@VERSION run on one; go@1.NN picks the newest 1.NN):");
+    for t in installed {
+        let family = match t.family() {
+            Ok(toolchain::Family::Classic) => "classic map".to_string(),
+            Ok(toolchain::Family::Swiss) => "swiss-table map".to_string(),
+            Err(e) => format!("unsupported: {e}"),
+        };
+        let path_mark = if on_path.as_ref() == Some(t) {
+            ", the `go` on PATH"
+        } else {
+            ""
+        };
+        println!(
+            "  go@{:<10} {:<32} {family}{path_mark}",
+            t.number(),
+            t.go.display()
+        );
+    }
 }

@@ -52,11 +52,14 @@ pub struct Hello {
     pub implementation: String,
     /// Whether the driver can tell if a growth is under way (`state=known`).
     pub state_known: bool,
+    /// Whether the map's randomness follows from a seed the program line carries (`seeded`):
+    /// the driver is then deterministic.
+    pub seeded: bool,
 }
 
 impl Hello {
-    /// Parses `hello sim-driver <version> <implementation> state=<known|unknown>`; later words
-    /// are ignored, so that a later protocol may add some.
+    /// Parses `hello sim-driver <version> <implementation> state=<known|unknown> [seeded]`;
+    /// other later words are ignored, so that a later protocol may add some.
     pub fn parse(line: &str) -> Result<Hello, String> {
         let mut words = line.split(' ');
         if words.next() != Some("hello") || words.next() != Some("sim-driver") {
@@ -85,9 +88,11 @@ impl Hello {
                 ))
             }
         };
+        let seeded = words.any(|w| w == "seeded");
         Ok(Hello {
             implementation,
             state_known,
+            seeded,
         })
     }
 }
@@ -161,6 +166,7 @@ pub struct Transcript {
     pub hello: Hello,
     answers: Vec<Answer>,
     contents: Vec<(u64, u64)>,
+    counts: Vec<(String, u64)>,
     outcome: Outcome,
 }
 
@@ -178,6 +184,11 @@ impl Transcript {
     /// How the transcript ended.
     pub fn outcome(&self) -> &Outcome {
         &self.outcome
+    }
+
+    /// The driver's state counts (its `s name=count ...` line), in its order.
+    pub fn counts(&self) -> &[(String, u64)] {
+        &self.counts
     }
 }
 
@@ -253,6 +264,7 @@ impl Driver {
             hello: Hello {
                 implementation: String::new(),
                 state_known: false,
+                seeded: false,
             },
             request: Vec::new(),
             line: Vec::new(),
@@ -288,7 +300,8 @@ impl Driver {
     /// growth controls, so they only arrive here through a misdeclared target.
     pub fn run(&mut self, program: &Program) -> Result<Transcript, TargetError> {
         let mut request = std::mem::take(&mut self.request);
-        let written = write_program(program, &mut request);
+        let seed = self.hello.seeded.then_some(program.config.map_seed);
+        let written = write_program(program, seed, &mut request);
         let transcript = written.map(|()| self.exchange(&request));
         self.request = request;
         transcript
@@ -305,6 +318,7 @@ impl Driver {
             hello: self.hello.clone(),
             answers: Vec::new(),
             contents: Vec::new(),
+            counts: Vec::new(),
             outcome: Outcome::Complete,
         };
         if self.dead {
@@ -354,6 +368,15 @@ impl Driver {
             }
             if line == b"done" {
                 return;
+            }
+            if let Some(counts) = line.strip_prefix(b"s ") {
+                match parse_counts(counts) {
+                    Some(counts) => {
+                        transcript.counts = counts;
+                        continue;
+                    }
+                    None => return self.garbled(transcript, "`s name=count ...`"),
+                }
             }
             if let Some(message) = line.strip_prefix(b"error ") {
                 // The driver still ends with `done`; keep reading to stay in step.
@@ -474,12 +497,21 @@ fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&digits[i..]);
 }
 
-/// Writes `program` as protocol text: `program <capacity>`, one line per op, `end`.
-pub fn write_program(program: &Program, out: &mut Vec<u8>) -> Result<(), TargetError> {
+/// Writes `program` as protocol text: `program <capacity>` (with ` <seed>` for a seeded
+/// driver), one line per op, `end`.
+pub fn write_program(
+    program: &Program,
+    seed: Option<u64>,
+    out: &mut Vec<u8>,
+) -> Result<(), TargetError> {
     out.clear();
     out.reserve(program.ops.len() * 12 + 32);
     out.extend_from_slice(b"program ");
     push_u64(out, u64::from(program.config.initial_capacity));
+    if let Some(seed) = seed {
+        out.push(b' ');
+        push_u64(out, seed);
+    }
     out.push(b'\n');
     for op in &program.ops {
         match *op {
@@ -567,6 +599,26 @@ fn parse_entry(line: &[u8]) -> Option<(u64, u64)> {
     Some((parse_u64(key)?, parse_u64(value)?))
 }
 
+/// Parses the words of an `s` line: `name=count` each, the name of letters, digits and `-`.
+fn parse_counts(words: &[u8]) -> Option<Vec<(String, u64)>> {
+    words
+        .split(|&b| b == b' ')
+        .map(|w| {
+            let eq = w.iter().position(|&b| b == b'=')?;
+            let (name, count) = (&w[..eq], &w[eq + 1..]);
+            let ok = !name.is_empty()
+                && name
+                    .iter()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+            ok.then_some(())?;
+            Some((
+                String::from_utf8_lossy(name).into_owned(),
+                parse_u64(count)?,
+            ))
+        })
+        .collect()
+}
+
 /// Parses one answer line (not an entry line, `done` or `error`).
 fn parse_answer(line: &[u8]) -> Option<Answer> {
     let (tag, rest) = (line.first()?, line.get(1..)?);
@@ -597,8 +649,8 @@ fn parse_answer(line: &[u8]) -> Option<Answer> {
 pub struct DriverKind {
     /// Names the per-thread slot (the target's name will do).
     pub name: &'static str,
-    /// Builds (if needed) and starts a driver process.
-    pub spawn: fn() -> Result<Driver, TargetError>,
+    /// Builds (if needed) and starts a driver process; it is handed [`DriverKind::name`].
+    pub spawn: fn(&'static str) -> Result<Driver, TargetError>,
 }
 
 thread_local! {
@@ -618,7 +670,7 @@ impl DriverKind {
             let index = match drivers.iter().position(|(name, _)| *name == self.name) {
                 Some(i) => i,
                 None => {
-                    drivers.push((self.name, (self.spawn)()?));
+                    drivers.push((self.name, (self.spawn)(self.name)?));
                     drivers.len() - 1
                 }
             };
@@ -745,8 +797,17 @@ impl Target for DriverTarget {
     }
 
     fn cursor_drop(&mut self, cursor: CursorId, coverage: &mut Coverage) {
-        // The executor counts the growth states from `is_growing`; a driver adds nothing more.
+        // The executor counts the growth states from `is_growing`; the driver's own counts come
+        // once, at the end (`add_coverage`).
         let _ = (cursor, coverage);
+    }
+
+    fn add_coverage(&mut self, coverage: &mut Coverage) {
+        for (name, count) in &self.transcript.counts {
+            if let Some(field) = coverage.driver_count(name) {
+                *field += count;
+            }
+        }
     }
 
     fn is_growing(&mut self) -> Option<bool> {
@@ -760,10 +821,11 @@ impl Target for DriverTarget {
     fn diagram(&mut self) -> String {
         let t = &self.transcript;
         let mut out = String::new();
-        let state = if t.hello.state_known {
-            "growth state known"
-        } else {
-            "growth state unknown"
+        let state = match (t.hello.state_known, t.hello.seeded) {
+            (true, true) => "growth state known, seeded",
+            (true, false) => "growth state known",
+            (false, true) => "growth state unknown, seeded",
+            (false, false) => "growth state unknown",
         };
         let _ = writeln!(
             out,
@@ -813,12 +875,36 @@ mod tests {
     use crate::program::Config;
 
     #[test]
+    fn count_lines_are_parsed_and_malformed_ones_refused() {
+        assert_eq!(
+            parse_counts(b"table-split=3 tombstone=0"),
+            Some(vec![
+                ("table-split".to_string(), 3),
+                ("tombstone".to_string(), 0)
+            ])
+        );
+        for bad in [
+            &b"table-split"[..],
+            b"=3",
+            b"a=",
+            b"a=x",
+            b"A=1",
+            b"a=1  b=2",
+        ] {
+            assert_eq!(parse_counts(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
     fn hello_lines_are_parsed_and_checked() {
         let h = Hello::parse("hello sim-driver 1 go-runtime-map/go1.19.8 state=known").unwrap();
         assert_eq!(h.implementation, "go-runtime-map/go1.19.8");
         assert!(h.state_known);
+        assert!(!h.seeded);
         let h = Hello::parse("hello sim-driver 1 x state=unknown later-field").unwrap();
-        assert!(!h.state_known);
+        assert!(!h.state_known && !h.seeded);
+        let h = Hello::parse("hello sim-driver 1 x state=known seeded").unwrap();
+        assert!(h.state_known && h.seeded);
         assert!(Hello::parse("hello sim-driver 2 x state=known").is_err());
         assert!(Hello::parse("hi").is_err());
         assert!(Hello::parse("hello sim-driver 1 x state=maybe").is_err());
@@ -882,13 +968,18 @@ mod tests {
             ],
         );
         let mut out = Vec::new();
-        write_program(&program, &mut out).unwrap();
+        write_program(&program, None, &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "program 9\ni 18446744073709551615 0\nr 3\ng 4\nx\na\nn 1\ns 1 65535\nd 1\nend\n"
         );
+        let mut out = Vec::new();
+        write_program(&program, Some(77), &mut out).unwrap();
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .starts_with("program 9 77\ni "));
         let grow = Program::new(Config::default(), vec![Op::ForceGrow]);
-        assert!(write_program(&grow, &mut Vec::new()).is_err());
+        assert!(write_program(&grow, None, &mut Vec::new()).is_err());
     }
 
     fn transcript(answers: Vec<Answer>, outcome: Outcome) -> Transcript {
@@ -896,9 +987,11 @@ mod tests {
             hello: Hello {
                 implementation: "test/1".into(),
                 state_known: true,
+                seeded: false,
             },
             answers,
             contents: vec![],
+            counts: vec![],
             outcome,
         }
     }

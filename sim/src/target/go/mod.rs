@@ -1,202 +1,223 @@
-//! Go's own runtime map as a target: `map[uint64]uint64` in a driver process (`drivers/go`).
+//! Go's own runtime map as a target: `map[uint64]uint64` in a driver process (`drivers/go`),
+//! built with a Go toolchain of the user's choice.
 //!
-//! The driver's source is embedded in sim, written out and built with the `go` on PATH on first
-//! use, into `<cargo target dir>/sim-drivers/go-<hash of the source>/`, so a changed source gets
-//! a new directory and a fresh build. Builds are atomic (a temporary directory renamed into
-//! place), because test binaries and worker threads may build at the same time.
+//! Names: `go` is the `go` on PATH; `go@1.26` the newest installed 1.26.x, `go@1.26.11` exactly
+//! that release, `go@/path/to/bin/go` that binary ([`toolchain`] finds them on PATH and in
+//! `/usr/lib/go-*`). A program drawn or run on one records the canonical name, `go@<version>`,
+//! so its trace replays on the release it failed on.
 //!
-//! Go draws its hash seed and each iterator's start position at random, per map, and nothing
-//! outside the runtime can fix them: the target is not deterministic, and a failure on it is
-//! reported with how often it reproduced (semantics.md §6).
+//! Two modes (semantics.md §6):
+//! - `go[@...]`, seeded: the driver is built against the toolchain's runtime with its map
+//!   randomness (each map's hash seed, every iterator's start, the re-seed at clear) drawn from
+//!   the program's `map-seed`, and a fixed per-process hash key ([`overlay`]). The map code is
+//!   the toolchain's own; the target is deterministic, and a failure replays exactly.
+//! - `go-natural[@...]`: the unmodified runtime, which draws its randomness itself; a failure is
+//!   reported with how often it reproduced.
 
-use std::path::{Path, PathBuf};
+pub mod build;
+pub mod overlay;
+pub mod toolchain;
+
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
+use self::build::Mode;
+use self::toolchain::Toolchain;
 use super::driver::{Driver, DriverKind};
 use super::{Capabilities, TargetError, TargetInfo};
+use crate::program::Program;
 
-/// The driver's source, `drivers/go/main.go`.
-pub const SOURCE: &str = include_str!("../../../drivers/go/main.go");
+/// The base name of the seeded target.
+pub const SEEDED: &str = "go";
+/// The base name of the natural target.
+pub const NATURAL: &str = "go-natural";
 
-/// The name of the built driver binary inside its directory.
-const BINARY: &str = "sim-go-driver";
+const SEEDED_CAPABILITIES: Capabilities = Capabilities {
+    cursors: true,
+    growth_controls: false,
+    audit: false,
+    diagram: true,
+    state: true,
+    api: false,
+    shape: false,
+    deterministic: true,
+};
 
+const NATURAL_CAPABILITIES: Capabilities = Capabilities {
+    deterministic: false,
+    ..SEEDED_CAPABILITIES
+};
+
+const SEEDED_ABOUT: &str = "Go's runtime map, its randomness seeded per program (go@VERSION)";
+const NATURAL_ABOUT: &str = "Go's unmodified runtime map, which randomizes by itself";
+
+/// `go`: the seeded driver on the `go` on PATH.
 pub(super) const INFO: TargetInfo = TargetInfo {
-    name: "go",
-    about: "Go's runtime map (map[uint64]uint64) in a driver process; needs `go` on PATH",
-    capabilities: Capabilities {
-        cursors: true,
-        growth_controls: false,
-        audit: false,
-        diagram: true,
-        state: true,
-        api: false,
-        shape: false,
-        deterministic: false,
-    },
-    create: |program| KIND.target(program),
+    name: SEEDED,
+    about: SEEDED_ABOUT,
+    capabilities: SEEDED_CAPABILITIES,
+    create,
     check_available,
 };
 
-/// The Go driver: one process per harness thread.
-pub const KIND: DriverKind = DriverKind { name: "go", spawn };
+/// `go-natural`: the unmodified runtime on the `go` on PATH.
+pub(super) const NATURAL_INFO: TargetInfo = TargetInfo {
+    name: NATURAL,
+    about: NATURAL_ABOUT,
+    capabilities: NATURAL_CAPABILITIES,
+    create,
+    check_available,
+};
 
-/// Builds the driver if needed and starts it.
-pub fn spawn() -> Result<Driver, TargetError> {
-    let binary = driver_binary()?;
+/// A Go target name resolved to a toolchain.
+#[derive(Debug)]
+pub struct Resolved {
+    /// The target, named canonically: `go@1.26.11`, `go-natural@1.19.8`.
+    pub info: TargetInfo,
+    /// The toolchain it builds with.
+    pub toolchain: Toolchain,
+    /// Seeded or natural.
+    pub mode: Mode,
+}
+
+impl Resolved {
+    /// The driver processes of this target.
+    pub fn kind(&'static self) -> DriverKind {
+        DriverKind {
+            name: self.info.name,
+            spawn,
+        }
+    }
+}
+
+/// Splits a Go target name into its mode and toolchain spec; `None` for other targets.
+pub fn parse_name(name: &str) -> Option<(Mode, Option<&str>)> {
+    let (base, spec) = match name.split_once('@') {
+        Some((base, spec)) => (base, Some(spec)),
+        None => (name, None),
+    };
+    match base {
+        SEEDED => Some((Mode::Seeded, spec)),
+        NATURAL => Some((Mode::Natural, spec)),
+        _ => None,
+    }
+}
+
+/// The canonical name of the target in `mode` on `toolchain`.
+pub fn canonical_name(mode: Mode, toolchain: &Toolchain) -> String {
+    let base = match mode {
+        Mode::Seeded => SEEDED,
+        Mode::Natural => NATURAL,
+    };
+    format!("{base}@{}", toolchain.number())
+}
+
+type Entry = (String, Result<&'static Resolved, String>);
+
+/// Every name resolved so far (requested and canonical), with its answer; a process resolves a
+/// name once, and the same toolchain and mode always give the same `&'static Resolved`.
+static RESOLVED: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+/// Resolves a Go target name; `None` when `name` is no Go target's.
+pub fn resolve(name: &str) -> Option<Result<&'static Resolved, String>> {
+    let (mode, spec) = parse_name(name)?;
+    let mut resolved = RESOLVED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, answer)) = resolved.iter().find(|(n, _)| n == name) {
+        return Some(answer.clone());
+    }
+    let answer = toolchain::resolve(spec).and_then(|toolchain| {
+        toolchain.family()?;
+        let canonical = canonical_name(mode, &toolchain);
+        let existing = resolved.iter().find_map(|(n, a)| match a {
+            Ok(r) if *n == canonical => Some(*r),
+            _ => None,
+        });
+        Ok(existing.unwrap_or_else(|| {
+            let (base_info, about) = match mode {
+                Mode::Seeded => (INFO, SEEDED_ABOUT),
+                Mode::Natural => (NATURAL_INFO, NATURAL_ABOUT),
+            };
+            let r: &'static Resolved = Box::leak(Box::new(Resolved {
+                info: TargetInfo {
+                    name: Box::leak(canonical.clone().into_boxed_str()),
+                    about,
+                    ..base_info
+                },
+                toolchain,
+                mode,
+            }));
+            resolved.push((canonical, Ok(r)));
+            r
+        }))
+    });
+    resolved.push((name.to_string(), answer.clone()));
+    Some(answer)
+}
+
+/// The target for a Go name: resolved to its toolchain, or, for plain `go` and `go-natural`
+/// without a `go` on PATH, the unresolved target, whose [`TargetInfo::check_available`] says
+/// what is missing (so `sim targets` and the tests can list it and skip).
+pub fn lookup(name: &str) -> Option<Result<&'static TargetInfo, String>> {
+    let answer = resolve(name)?;
+    Some(match answer {
+        Ok(r) => Ok(&r.info),
+        Err(_) if name == SEEDED => Ok(&super::BUILTIN[3]),
+        Err(_) if name == NATURAL => Ok(&super::BUILTIN[4]),
+        Err(e) => Err(format!("target `{name}`: {e}")),
+    })
+}
+
+fn resolved(name: &str) -> Result<&'static Resolved, TargetError> {
+    match resolve(name) {
+        Some(answer) => answer.map_err(|e| TargetError(format!("target `{name}`: {e}"))),
+        None => Err(TargetError(format!("`{name}` is not a Go target"))),
+    }
+}
+
+fn create(program: &Program) -> Result<Box<dyn super::Target>, TargetError> {
+    resolved(&program.config.target)?.kind().target(program)
+}
+
+/// Builds the driver for the target named `name` if needed, and starts it.
+pub fn spawn(name: &'static str) -> Result<Driver, TargetError> {
+    let r = resolved(name)?;
+    let binary = build::build(&r.toolchain, r.mode)?;
     let mut command = Command::new(binary);
     // The driver runs one goroutine; a single P keeps the runtime's own threads (GC workers)
     // from competing with the harness for the cores. A user's GOMAXPROCS wins.
     if std::env::var_os("GOMAXPROCS").is_none() {
         command.env("GOMAXPROCS", "1");
     }
-    Driver::spawn(command)
-}
-
-/// Builds and starts the driver once, so that a missing `go` is one clear error.
-pub fn check_available() -> Result<(), TargetError> {
-    let driver = spawn()?;
-    let _ = driver.hello();
-    Ok(())
-}
-
-/// FNV-1a, 64 bits: a stable hash of the source (std's hashers may change between releases).
-fn source_hash(source: &str) -> u64 {
-    source.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
-/// The cargo target directory: `CARGO_TARGET_DIR` when set at run time, else the workspace's
-/// `target/` as known when sim was compiled.
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join("target"),
-    }
-}
-
-/// The directory of the driver built from the embedded source.
-pub fn driver_dir() -> PathBuf {
-    target_dir()
-        .join("sim-drivers")
-        .join(format!("go-{:016x}", source_hash(SOURCE)))
-}
-
-/// The built driver, building it on first use (once per process; concurrent processes race
-/// harmlessly, since each builds in a directory of its own and the first rename wins).
-pub fn driver_binary() -> Result<PathBuf, TargetError> {
-    static BUILT: OnceLock<Result<PathBuf, TargetError>> = OnceLock::new();
-    BUILT.get_or_init(build).clone()
-}
-
-fn build() -> Result<PathBuf, TargetError> {
-    let dir = driver_dir();
-    let binary = dir.join(BINARY);
-    if binary.is_file() {
-        return Ok(binary);
-    }
-    check_go()?;
-    let parent = dir.parent().expect("the driver directory has a parent");
-    std::fs::create_dir_all(parent).map_err(|e| {
-        TargetError(format!(
-            "cannot create {} for the Go driver: {e}",
-            parent.display()
-        ))
-    })?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let tmp = parent.join(format!(
-        ".{}.tmp-{}-{nanos}",
-        dir.file_name()
-            .expect("the driver directory has a name")
-            .to_string_lossy(),
-        std::process::id()
-    ));
-    let result = build_in(&tmp);
-    let outcome = result.and_then(|()| match std::fs::rename(&tmp, &dir) {
-        Ok(()) => Ok(()),
-        // Another process finished first: its build is of the same source.
-        Err(_) if binary.is_file() => Ok(()),
-        Err(e) => Err(TargetError(format!(
-            "cannot move the built Go driver to {}: {e}",
-            dir.display()
-        ))),
-    });
-    let _ = std::fs::remove_dir_all(&tmp);
-    outcome.map(|()| binary)
-}
-
-fn build_in(tmp: &Path) -> Result<(), TargetError> {
-    let io = |e: std::io::Error| {
-        TargetError(format!(
-            "cannot write the Go driver's source to {}: {e}",
-            tmp.display()
-        ))
-    };
-    std::fs::create_dir_all(tmp).map_err(io)?;
-    std::fs::write(tmp.join("main.go"), SOURCE).map_err(io)?;
-    let mut command = Command::new("go");
-    command
-        .args(["build", "-trimpath", "-o", BINARY, "main.go"])
-        .current_dir(tmp)
-        // A file list builds without a module; keep a user's GOFLAGS (e.g. -mod) out of it.
-        .env("GOFLAGS", "")
-        .env("GO111MODULE", "on");
-    // `go` needs a build cache; without HOME (some CI sandboxes) it has none.
-    if std::env::var_os("GOCACHE").is_none()
-        && std::env::var_os("XDG_CACHE_HOME").is_none()
-        && std::env::var_os("HOME").is_none()
-    {
-        command.env("GOCACHE", target_dir().join("sim-drivers").join("go-cache"));
-    }
-    let output = command
-        .output()
-        .map_err(|e| TargetError(format!("cannot run `go build`: {e}")))?;
-    if !output.status.success() {
+    let driver = Driver::spawn(command)?;
+    let seeded = r.mode == Mode::Seeded;
+    if driver.hello().seeded != seeded {
         return Err(TargetError(format!(
-            "`go build` of the Go driver failed ({}):\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
+            "the Go driver for {name} says `{}` seeded, but was built {}",
+            if driver.hello().seeded {
+                "is"
+            } else {
+                "is not"
+            },
+            r.mode.name()
         )));
     }
-    Ok(())
+    Ok(driver)
+}
+
+/// Builds and starts the driver once, so that a missing or unsupported Go is one clear error.
+pub fn check_available(info: &TargetInfo) -> Result<(), TargetError> {
+    let r = resolved(info.name)?;
+    spawn(r.info.name).map(drop)
+}
+
+/// The natural-mode target on the same toolchain as the Go target named `name`.
+pub fn natural_twin(name: &str) -> Option<&'static TargetInfo> {
+    let r = resolve(name)?.ok()?;
+    let twin = canonical_name(Mode::Natural, &r.toolchain);
+    Some(&resolve(&twin)?.ok()?.info)
 }
 
 /// Whether `go` runs at all, with the install hint when it does not.
-pub fn check_go() -> Result<(), TargetError> {
-    match Command::new("go").arg("version").output() {
-        Ok(out) if out.status.success() => Ok(()),
-        Ok(out) => Err(TargetError(format!(
-            "target `go` needs the Go toolchain, but `go version` failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))),
-        Err(e) => Err(TargetError(format!(
-            "target `go` needs the Go toolchain on PATH, and `go` cannot be run ({e}); \
-             install Go: apt-get install golang-go"
-        ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_source_hash_is_stable_and_names_the_build_directory() {
-        // FNV-1a's published test vectors.
-        assert_eq!(source_hash(""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(source_hash("a"), 0xaf63_dc4c_8601_ec8c);
-        let name = driver_dir()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        assert_eq!(name, format!("go-{:016x}", source_hash(SOURCE)));
-    }
+pub fn check_go() -> Result<Toolchain, TargetError> {
+    toolchain::on_path().map_err(TargetError)
 }
