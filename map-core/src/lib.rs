@@ -14,8 +14,17 @@
 //! - `audit`: the structural invariants, checked on demand ([`GoMap::check_invariants`]);
 //! - `diagram`: a picture of the buckets for debugging ([`GoMap::diagram`]).
 //!
-//! The `faults` feature adds [`GoMap::inject`], which switches on one [`Fault`]: a deliberate bug
-//! for testing the tools that test maps.
+// `GoMap::inject` exists only with the feature, so the link to it is written only then.
+#![cfg_attr(
+    feature = "faults",
+    doc = "The `faults` feature adds [`GoMap::inject`], which switches on one [`Fault`]: a \
+           deliberate bug for testing the tools that test maps."
+)]
+#![cfg_attr(
+    not(feature = "faults"),
+    doc = "The `faults` feature adds `GoMap::inject`, which switches on one [`Fault`]: a \
+           deliberate bug for testing the tools that test maps."
+)]
 //!
 //! ```
 //! use map_core::GoMap;

@@ -20,10 +20,11 @@
 //! handle), so a yield costs one lookup and creating a cursor one pass over the entries.
 //!
 //! The model runs once per op of every program, so its plain ops cost one lookup each: an array
-//! index for the keys of the program's key space ([`crate::key_index::KeyMap`], whose order
-//! follows the op history alone, so everything derived from it replays). What only explains a failure (when and how a key's last
-//! incarnation ended) is a mark the remove or clear leaves on the absent key in that array (an
-//! append-only log for the keys outside it), read back only when a failure is reported.
+//! index for the keys of the program's key space (a `KeyMap` of the crate's private `key_index`
+//! module, whose order follows the op history alone, so everything derived from it replays).
+//! What only explains a failure (when and how a key's last incarnation ended) is a mark the
+//! remove or clear leaves on the absent key in that array (an append-only log for the keys
+//! outside it), read back only when a failure is reported.
 
 use indexmap::IndexMap;
 

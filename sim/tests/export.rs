@@ -1,6 +1,6 @@
 //! `sim export`: the reproducers it writes are deterministic, the committed map-core test is
-//! exactly what it writes, and, where `go` is installed, the Go program passes clean traces and
-//! catches maps that break the rules.
+//! exactly what it writes (including the one copy of the Rust checker), and, where `go` is
+//! installed, the Go program passes clean traces and catches maps that break the rules.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -71,10 +71,22 @@ fn regression_traces() -> Vec<PathBuf> {
 
 const COMMITTED_TRACE: &str = "tests/regressions/clean-cursors-across-two-growths.trace";
 const COMMITTED_TEST: &str = "map-core/tests/exported_trace.rs";
+/// The one copy of the Rust export's checker, and the path to it from map-core's tests.
+const CHECKER: &str = "sim/src/export/rust_checker.rs";
+const CHECKER_FROM_MAP_CORE_TESTS: &str = "../../sim/src/export/rust_checker.rs";
 
 #[test]
 fn the_committed_map_core_test_is_what_export_writes_byte_for_byte() {
-    let out = sim(&["export", "--lang", "rust", COMMITTED_TRACE, "--out", "-"]);
+    let out = sim(&[
+        "export",
+        "--lang",
+        "rust",
+        COMMITTED_TRACE,
+        "--include-checker",
+        CHECKER_FROM_MAP_CORE_TESTS,
+        "--out",
+        "-",
+    ]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -84,8 +96,45 @@ fn the_committed_map_core_test_is_what_export_writes_byte_for_byte() {
     let committed = std::fs::read_to_string(root().join(COMMITTED_TEST)).expect("committed test");
     assert!(
         out.stdout == committed.as_bytes(),
-        "{COMMITTED_TEST} is not what `sim export --lang rust {COMMITTED_TRACE}` writes: \
-         regenerate it with `cargo run -p sim -- export --lang rust {COMMITTED_TRACE} --out {COMMITTED_TEST}`"
+        "{COMMITTED_TEST} is not what `sim export --lang rust {COMMITTED_TRACE} \
+         --include-checker {CHECKER_FROM_MAP_CORE_TESTS}` writes: regenerate it with \
+         `cargo run -p sim -- export --lang rust {COMMITTED_TRACE} \
+         --include-checker {CHECKER_FROM_MAP_CORE_TESTS} --out {COMMITTED_TEST}`"
+    );
+}
+
+/// map-core's committed test compiles and runs the checker through `include!`; this holds that
+/// to be the very test a standalone export is, once the checker's file is written in place of
+/// the `include!` line and the header's note on it is dropped.
+#[test]
+fn a_standalone_export_is_the_committed_test_with_the_checker_file_written_in() {
+    let program = load(COMMITTED_TRACE);
+    let name = "clean_cursors_across_two_growths";
+    let including = export::to_rust_including_checker(&program, name, CHECKER_FROM_MAP_CORE_TESTS);
+    let include_line = format!("include!({CHECKER_FROM_MAP_CORE_TESTS:?});\n");
+    assert!(
+        including.ends_with(&include_line),
+        "the test ends in {include_line}"
+    );
+    let note = format!(
+        "//!\n//! The checker (everything after `fn shape`) is included from\n\
+         //! `{CHECKER_FROM_MAP_CORE_TESTS}`: the one copy of it, which every export writes out.\n"
+    );
+    assert!(
+        including.contains(&note),
+        "the header says where the checker is"
+    );
+    let checker = std::fs::read_to_string(root().join(CHECKER)).expect("the checker's file");
+    let written_in = including
+        .replacen(&note, "", 1)
+        .replacen(&include_line, &checker, 1);
+    assert!(
+        written_in == export::to_rust(&program, name),
+        "a standalone export differs from {COMMITTED_TEST} with {CHECKER} written in"
+    );
+    assert!(
+        !export::to_rust(&program, name).contains("include!"),
+        "a standalone export includes nothing"
     );
 }
 
@@ -275,9 +324,20 @@ fn the_cli_rejects_bad_input_with_exit_2() {
     std::fs::write(&malformed, "sim-trace 1\nseed none\nops\n").unwrap();
     let malformed = malformed.to_string_lossy().into_owned();
     let unwritable = dir.join("no/such/dir/x.go").to_string_lossy().into_owned();
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 4] = [
         (&["export", "--lang", "go", &malformed], "malformed trace"),
         (&["export", "--lang", "cobol", COMMITTED_TRACE], "cobol"),
+        (
+            &[
+                "export",
+                "--lang",
+                "go",
+                COMMITTED_TRACE,
+                "--include-checker",
+                CHECKER_FROM_MAP_CORE_TESTS,
+            ],
+            "--include-checker goes with --lang rust",
+        ),
         (
             &[
                 "export",

@@ -33,6 +33,12 @@ pub struct Args {
     /// stdout.
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
+    /// `rust` only: write `include!("PATH")` in place of the checker, PATH leading from the
+    /// test's directory to sim's `sim/src/export/rust_checker.rs`, for a test kept in this
+    /// workspace (map-core's `tests/exported_trace.rs` is written with
+    /// `--include-checker ../../sim/src/export/rust_checker.rs`).
+    #[arg(long, value_name = "PATH")]
+    include_checker: Option<String>,
 }
 
 pub fn run(args: Args) -> Result<Outcome, UsageError> {
@@ -46,9 +52,19 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         .config
         .validate()
         .map_err(|e| UsageError(format!("malformed trace {}: {e}", args.file.display())))?;
-    let (code, extension) = match args.lang {
-        Lang::Go => (export::to_go(&program), "go"),
-        Lang::Rust => (export::to_rust(&program, &test_name(&args.file)), "rs"),
+    let (code, extension) = match (args.lang, &args.include_checker) {
+        (Lang::Go, Some(_)) => {
+            return Err(UsageError(
+                "--include-checker goes with --lang rust: a Go export has no Rust checker"
+                    .to_string(),
+            ))
+        }
+        (Lang::Go, None) => (export::to_go(&program), "go"),
+        (Lang::Rust, None) => (export::to_rust(&program, &test_name(&args.file)), "rs"),
+        (Lang::Rust, Some(path)) => (
+            export::to_rust_including_checker(&program, &test_name(&args.file), path),
+            "rs",
+        ),
     };
     let out = args
         .out
