@@ -23,6 +23,7 @@ mod key_index;
 pub mod model;
 pub mod op;
 pub mod program;
+pub mod results;
 pub mod runner;
 pub mod shape;
 pub mod shrink;

@@ -57,7 +57,8 @@ pub fn passes(seed: u64, fault: Option<Fault>) -> bool {
 }
 
 /// Seeds `start..end`, keeping those whose offset from `start` is `shard` modulo `shards`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SeedSet {
     /// First seed of the range.
     pub start: u64,
