@@ -580,7 +580,7 @@ pub fn first_common_seed(a: &SeedSet, b: &SeedSet) -> Option<u64> {
         lcm - (lo_rem - x0)
     };
     let x = u128::from(lo) + step;
-    (x < u128::from(hi)).then(|| x as u64)
+    (x < u128::from(hi)).then_some(x as u64)
 }
 
 /// `(g, p)` with `g = gcd(a, b)` and `p * a ≡ g (mod b)`, `0 <= p < b / g`.

@@ -8,8 +8,10 @@ mod args;
 mod export;
 mod faults;
 mod import;
+mod merge;
 mod replay;
 mod report;
+mod results;
 mod run;
 mod shrink;
 mod targets;
@@ -51,6 +53,8 @@ enum Command {
     Targets(targets::Args),
     /// Turn a trace into a standalone reproducer: a Go program or a Rust test of map-core.
     Export(export::Args),
+    /// Combine the JSON summaries of shards (`run --json`) into one, and print a Markdown report.
+    Merge(merge::Args),
 }
 
 /// How a subcommand ended, when its input was good.
@@ -84,6 +88,7 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::run(args),
         Command::Targets(args) => targets::run(args),
         Command::Export(args) => export::run(args),
+        Command::Merge(args) => merge::run(args),
     };
     match outcome {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

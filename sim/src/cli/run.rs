@@ -11,7 +11,7 @@ use sim::shrink;
 use sim::target::{self, TargetInfo};
 
 use super::args::{self, SeedRange, Shard};
-use super::{report, Outcome, UsageError, EXIT_CODES};
+use super::{report, results, Outcome, UsageError, EXIT_CODES};
 
 /// The default seed range: about 30 s in release on 2 idle cores (about 55 s of CPU time).
 pub const DEFAULT_SEEDS: SeedRange = SeedRange {
@@ -63,6 +63,10 @@ pub struct Args {
     /// supports.
     #[arg(long, value_parser = args::target, value_name = "NAME", default_value = "map-core")]
     target: &'static TargetInfo,
+    /// Also write the run's summary as JSON to FILE (docs/results-schema.md), before exiting,
+    /// whatever the run found; `sim merge` combines such files from shards.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 /// A check that `--allow` can name: the cursor rules a target's known iteration bugs break.
@@ -99,7 +103,7 @@ impl KnownCheck {
 
 /// Whether a failing seed's problem is one of the known bugs `allow` names (a nondeterministic
 /// seed never is).
-fn is_known(allow: &[KnownCheck], problem: &Problem) -> bool {
+pub(super) fn is_known(allow: &[KnownCheck], problem: &Problem) -> bool {
     match problem {
         Problem::Check(failure) => allow.iter().any(|check| check.covers(failure.kind)),
         Problem::Nondeterministic(_) => false,
@@ -152,19 +156,35 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
     let report = runner::run_campaign(&campaign, &|| progress.inc(1));
     progress.finish_and_clear();
 
-    let described = describe(&campaign);
+    let mut saved = None;
+    let outcome = conclude(&args, &campaign, &report, &mut saved)?;
+    if let Some(path) = &args.json {
+        results::write_run(path, &campaign, &report, &args.allow, saved, outcome)?;
+    }
+    Ok(outcome)
+}
+
+/// Prints what the run found and shrinks and saves the failure to report, which `saved` then
+/// names.
+fn conclude(
+    args: &Args,
+    campaign: &Campaign,
+    report: &Report,
+    saved: &mut Option<results::SavedFailure>,
+) -> Result<Outcome, UsageError> {
+    let described = describe(campaign);
     match &report.failure {
         None => {
-            print_summary(&described, &campaign, &report);
+            print_summary(&described, campaign, report);
             Ok(Outcome::Clean)
         }
         Some(failure) => {
             if campaign.keep_going {
-                print_summary(&described, &campaign, &report);
-                print_failure_counts(&report);
+                print_summary(&described, campaign, report);
+                print_failure_counts(report);
             }
             if args.allow.is_empty() {
-                handle_failure(&described, &campaign, failure, &args.out);
+                *saved = handle_failure(&described, campaign, failure, &args.out);
                 return Ok(Outcome::BugFound);
             }
             let unknown = report
@@ -185,7 +205,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
                         program: runner::program_on(*seed, &campaign.target, campaign.fault),
                         problem: problem.clone(),
                     };
-                    handle_failure(&described, &campaign, &failure, &args.out);
+                    *saved = handle_failure(&described, campaign, &failure, &args.out);
                     Ok(Outcome::BugFound)
                 }
                 None => match args.max_failure_rate {
@@ -194,7 +214,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
                             "every failing seed failed a known check, but {rate:.2}% of the seeds \
                              failed, more than the {max}% allowed"
                         );
-                        handle_failure(&described, &campaign, failure, &args.out);
+                        *saved = handle_failure(&described, campaign, failure, &args.out);
                         Ok(Outcome::BugFound)
                     }
                     _ => {
@@ -329,12 +349,13 @@ fn print_failure_counts(report: &Report) {
     }
 }
 
+/// Shrinks, saves and prints the failure; returns where it was saved, if it was.
 fn handle_failure(
     described: &str,
     campaign: &Campaign,
     failure: &runner::SeedFailure,
     out: &std::path::Path,
-) {
+) -> Option<results::SavedFailure> {
     let seed = failure.seed;
     let path = out.join(format!("seed-{seed}.trace"));
     println!(
@@ -346,6 +367,7 @@ fn handle_failure(
         Problem::Nondeterministic(difference) => {
             println!("nondeterminism: two runs of seed {seed} differ: {difference}");
             report::print_saved(saved.as_deref(), &failure.program);
+            results::saved(seed, saved.as_deref(), &failure.program)
         }
         Problem::Check(check) => {
             let target = &campaign.target;
@@ -378,6 +400,7 @@ fn handle_failure(
                 format!(" --target {}", target.name)
             };
             println!("the unshrunk program: cargo run --release -p sim{features} -- replay --seed {seed}{fault}{on_target}");
+            results::saved(seed, saved.as_deref(), &shrunk.program)
         }
     }
 }
