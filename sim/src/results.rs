@@ -667,6 +667,16 @@ fn coverage_rows(out: &mut String, coverage: &CoverageSummary) {
     }
 }
 
+/// Whether the shards of `total` ran on a target that reports its internal state.
+fn reports_state(summary: &Summary, total: &TargetTotals) -> bool {
+    summary.shards.iter().any(|s| {
+        s.target == total.target
+            && s.fault == total.fault
+            && s.command == total.command
+            && s.state_coverage
+    })
+}
+
 /// The report `sim merge` prints: a table per target, then every failure (up to
 /// [`MARKDOWN_FAILURES`]) with its shard, seed, check and replay command.
 pub fn markdown(summary: &Summary) -> String {
@@ -721,7 +731,7 @@ pub fn markdown(summary: &Summary) -> String {
             out.push('\n');
         }
         match &total.coverage {
-            Some(coverage) if summary.shards.iter().any(|s| s.state_coverage) => {
+            Some(coverage) if reports_state(summary, total) => {
                 let _ = writeln!(out, "State coverage over {} clean seeds:\n", coverage.runs);
                 coverage_rows(&mut out, coverage);
                 out.push('\n');

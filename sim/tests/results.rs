@@ -227,6 +227,11 @@ fn merging_two_halves_counts_what_one_run_over_the_range_counts() {
     assert_eq!(again["targets"].as_array().unwrap().len(), 2);
     assert_eq!(again["shards"].as_array().unwrap().len(), 3);
     assert!(markdown.contains("## std-hash-map"), "{markdown}");
+    let std_part = &markdown[markdown.find("## std-hash-map").unwrap()..];
+    assert!(
+        std_part.contains("State coverage: the target reports no internal state."),
+        "{std_part}"
+    );
 }
 
 #[cfg(feature = "faults")]
