@@ -3,8 +3,12 @@
 
 use std::fmt;
 
-/// Events per state in one run (or summed over runs).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+use serde::{Deserialize, Serialize};
+
+/// Events per state in one run (or summed over runs). In a results file (docs/results-schema.md)
+/// each count appears under its field's name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Coverage {
     /// Cursor steps taken while a growth was under way.
     pub growth_with_cursor: u64,
@@ -152,15 +156,41 @@ impl Coverage {
         self.tombstones += other.tombstones;
         self.growth_state_unknown += other.growth_state_unknown;
     }
+
+    /// 1 for every state with at least one event, 0 for the others: one run's contribution to
+    /// [`CoverageSummary::runs_reaching`].
+    pub fn reached(&self) -> Coverage {
+        let once = |count: u64| u64::from(count > 0);
+        Coverage {
+            growth_with_cursor: once(self.growth_with_cursor),
+            old_bucket_walks: once(self.old_bucket_walks),
+            relookups: once(self.relookups),
+            multi_growth_cursors: once(self.multi_growth_cursors),
+            clear_during_iteration: once(self.clear_during_iteration),
+            reinsert_yielded: once(self.reinsert_yielded),
+            deep_chains: once(self.deep_chains),
+            same_size_grows: once(self.same_size_grows),
+            cursors_through_growth: once(self.cursors_through_growth),
+            table_grows: once(self.table_grows),
+            table_splits: once(self.table_splits),
+            directory_grows: once(self.directory_grows),
+            outgrew_group: once(self.outgrew_group),
+            replaced_table_steps: once(self.replaced_table_steps),
+            replaced_table_relookups: once(self.replaced_table_relookups),
+            tombstones: once(self.tombstones),
+            growth_state_unknown: once(self.growth_state_unknown),
+        }
+    }
 }
 
 /// Coverage over many runs: per state, how many runs reached it and the events in total.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CoverageSummary {
     /// Runs added.
     pub runs: u64,
-    /// Per state (order of [`Coverage::entries`]): runs with at least one event.
-    pub runs_reaching: [u64; Coverage::STATES],
+    /// Per state, the runs with at least one event (each field counts runs, not events).
+    pub runs_reaching: Coverage,
     /// Events summed over runs.
     pub total: Coverage,
 }
@@ -169,10 +199,15 @@ impl CoverageSummary {
     /// Adds one run.
     pub fn add(&mut self, run: &Coverage) {
         self.runs += 1;
-        for (reached, (_, count)) in self.runs_reaching.iter_mut().zip(run.entries()) {
-            *reached += u64::from(count > 0);
-        }
+        self.runs_reaching.add(&run.reached());
         self.total.add(run);
+    }
+
+    /// Adds another summary's runs to these (shards of one campaign, or workers of one run).
+    pub fn merge(&mut self, other: &CoverageSummary) {
+        self.runs += other.runs;
+        self.runs_reaching.add(&other.runs_reaching);
+        self.total.add(&other.total);
     }
 }
 
@@ -180,16 +215,15 @@ impl CoverageSummary {
 impl fmt::Display for CoverageSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "state coverage (seeds reaching it / events):")?;
-        let swiss = self.runs_reaching[Coverage::SWISS_FROM..]
-            .iter()
-            .any(|&r| r > 0);
+        let reaching = self.runs_reaching.entries();
+        let swiss = reaching[Coverage::SWISS_FROM..].iter().any(|&(_, r)| r > 0);
         let shown = if swiss {
             Coverage::STATES
         } else {
             Coverage::SWISS_FROM
         };
-        let rows = self.total.entries().into_iter().zip(self.runs_reaching);
-        for ((name, events), reached) in rows.take(shown) {
+        let rows = self.total.entries().into_iter().zip(reaching);
+        for ((name, events), (_, reached)) in rows.take(shown) {
             let share = if self.runs == 0 {
                 0.0
             } else {
@@ -226,8 +260,9 @@ mod tests {
             ..Coverage::default()
         });
         assert_eq!(summary.runs, 2);
-        assert_eq!(summary.runs_reaching[2], 2);
-        assert_eq!(summary.runs_reaching[6], 1);
+        assert_eq!(summary.runs_reaching.relookups, 2);
+        assert_eq!(summary.runs_reaching.deep_chains, 1);
+        assert_eq!(summary.runs_reaching.same_size_grows, 0);
         assert_eq!(summary.total.relookups, 5);
         assert!(summary.to_string().contains("re-looked up"));
     }

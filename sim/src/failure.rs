@@ -49,6 +49,24 @@ impl FailureKind {
             FailureKind::Panic => "panic in the map".to_string(),
         }
     }
+
+    /// A stable kebab-case name for machine-readable results (docs/results-schema.md): the
+    /// cursor rules by the names `sim run --allow` takes, an invariant as `invariant/NAME`, a
+    /// shape rule as `shape/NAME`.
+    pub fn name(self) -> String {
+        match self {
+            FailureKind::WrongResult => "wrong-result".to_string(),
+            FailureKind::WrongLen => "wrong-len".to_string(),
+            FailureKind::WrongContents => "wrong-contents".to_string(),
+            FailureKind::DuplicateYield => "duplicate-yield".to_string(),
+            FailureKind::AbsentYield => "absent-yield".to_string(),
+            FailureKind::StaleValue => "stale-value".to_string(),
+            FailureKind::MissedEntry => "missed-entry".to_string(),
+            FailureKind::Invariant(invariant) => format!("invariant/{}", invariant.name()),
+            FailureKind::Shape(rule) => format!("shape/{}", rule.name().replace(' ', "-")),
+            FailureKind::Panic => "panic".to_string(),
+        }
+    }
 }
 
 /// Where in a run a check failed.

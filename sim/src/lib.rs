@@ -24,6 +24,7 @@ mod key_index;
 pub mod model;
 pub mod op;
 pub mod program;
+pub mod results;
 pub mod runner;
 pub mod shape;
 pub mod shrink;

@@ -57,7 +57,8 @@ pub fn passes(seed: u64, fault: Option<Fault>) -> bool {
 }
 
 /// Seeds `start..end`, keeping those whose offset from `start` is `shard` modulo `shards`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SeedSet {
     /// First seed of the range.
     pub start: u64,
@@ -206,7 +207,7 @@ pub fn run_campaign(campaign: &Campaign, on_seed_done: &(dyn Fn() + Sync)) -> Re
                     .expect("no worker panics while holding the lock");
                 merged.seeds_run += local.seeds_run;
                 merged.stats.add(&local.stats);
-                merge_coverage(&mut merged.coverage, &local.coverage);
+                merged.coverage.merge(&local.coverage);
                 if let Some(failure) = local.failure {
                     keep_lowest(&mut merged.failure, failure);
                 }
@@ -224,14 +225,6 @@ fn keep_lowest(slot: &mut Option<SeedFailure>, failure: SeedFailure) {
     if slot.as_ref().is_none_or(|kept| failure.seed < kept.seed) {
         *slot = Some(failure);
     }
-}
-
-fn merge_coverage(into: &mut CoverageSummary, from: &CoverageSummary) {
-    into.runs += from.runs;
-    for (a, b) in into.runs_reaching.iter_mut().zip(from.runs_reaching) {
-        *a += b;
-    }
-    into.total.add(&from.total);
 }
 
 fn run_one(seed: u64, campaign: &Campaign) -> Result<RunStats, Box<SeedFailure>> {

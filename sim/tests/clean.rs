@@ -20,11 +20,11 @@ fn a_fixed_seed_range_runs_clean() {
     assert_eq!(report.seeds_run, 300);
     // The range must reach every hard state of map-core (the swiss-table states are Go's), or
     // it proves little.
-    for ((state, _), reached) in report
+    for ((state, _), (_, reached)) in report
         .coverage
         .total
         .classic_entries()
-        .zip(report.coverage.runs_reaching)
+        .zip(report.coverage.runs_reaching.entries())
     {
         assert!(reached > 0, "no seed reached: {state}");
     }

@@ -2,10 +2,13 @@
 //! simulator needs to detect it, the length of the shrunk program, and the share of a fixed seed
 //! range that catches it (the detection rate, [`sim::detection`]).
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use map_core::Fault;
-use sim::{detection, runner, shrink};
+use sim::results::FaultResult;
+use sim::runner::{Problem, SeedSet};
+use sim::{detection, exec, runner, shrink};
 
 use super::args::{self, SeedRange};
 use super::{Outcome, UsageError, EXIT_CODES};
@@ -35,6 +38,9 @@ pub struct Args {
     /// Worker threads for the detection rates. Results do not depend on it.
     #[arg(long, value_parser = args::jobs, default_value_t = 2)]
     jobs: usize,
+    /// Also write the table as JSON to FILE (docs/results-schema.md), before exiting.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<Outcome, UsageError> {
@@ -54,7 +60,13 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         "fault", "seeds", "detect", "failure", "shrunk", "shrink", rate_header
     );
     let mut all_good = true;
+    let mut results = Vec::new();
     for (fault, rate) in Fault::ALL.into_iter().zip(&table.rates) {
+        let mut result = FaultResult {
+            rate: *rate,
+            first: None,
+            max_shrunk_len: sim::detection::max_shrunk_len(fault),
+        };
         let rate_cell = format!("{:>5.1}% ({:>4})", 100.0 * rate.rate(), rate.caught);
         let Some(found) = runner::detect(Some(fault), args.budget) else {
             println!(
@@ -63,6 +75,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
                 args.budget
             );
             all_good = false;
+            results.push(result);
             continue;
         };
         let started = Instant::now();
@@ -78,6 +91,13 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
             shrunk.after_len,
             shrink_time.as_secs_f64()
         );
+        result.first = Some((
+            found.seed,
+            found.elapsed.as_secs_f64(),
+            found.failure.kind.name(),
+            shrunk.after_len,
+        ));
+        results.push(result);
     }
     if !table.unhealthy.is_empty() {
         // Not detections: the healthy map fails them, so they are out of every rate.
@@ -102,9 +122,37 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
             weakest.seeds
         );
     }
-    Ok(if all_good {
+    let outcome = if all_good {
         Outcome::Clean
     } else {
         Outcome::BugFound
-    })
+    };
+    if let Some(path) = &args.json {
+        // How each unhealthy seed fails, for its check: map-core is deterministic, so it fails
+        // again the same way.
+        let unhealthy: Vec<(u64, Problem)> = table
+            .unhealthy
+            .iter()
+            .map(|&seed| {
+                let problem = match exec::run(&runner::program_for(seed, None)) {
+                    Err(failure) => Problem::Check(failure),
+                    Ok(_) => Problem::Nondeterministic(
+                        "failed without a fault, then ran clean when run again".to_string(),
+                    ),
+                };
+                (seed, problem)
+            })
+            .collect();
+        let summary = sim::results::faults_summary(
+            super::results::command_line(),
+            SeedSet::range(range.start, range.end),
+            args.jobs,
+            started.elapsed().as_secs_f64(),
+            &results,
+            &unhealthy,
+            super::results::exit_code(outcome),
+        );
+        super::results::write(path, &summary)?;
+    }
+    Ok(outcome)
 }

@@ -169,7 +169,7 @@ fn print_table(rows: &[Row]) {
             .map(|&(i, name)| {
                 format!(
                     "{name} {:.1}",
-                    100.0 * r.coverage.runs_reaching[i] as f64 / runs
+                    100.0 * r.coverage.runs_reaching.entries()[i].1 as f64 / runs
                 )
             })
             .collect();

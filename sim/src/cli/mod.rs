@@ -9,8 +9,10 @@ mod export;
 mod faults;
 mod go_matrix;
 mod import;
+mod merge;
 mod replay;
 mod report;
+mod results;
 mod run;
 mod shrink;
 mod targets;
@@ -54,6 +56,8 @@ enum Command {
     Export(export::Args),
     /// Run the same seeds on every installed Go toolchain and print one table.
     GoMatrix(go_matrix::Args),
+    /// Combine the JSON summaries of shards (`run --json`) into one, and print a Markdown report.
+    Merge(merge::Args),
 }
 
 /// How a subcommand ended, when its input was good.
@@ -88,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Targets(args) => targets::run(args),
         Command::Export(args) => export::run(args),
         Command::GoMatrix(args) => go_matrix::run(args),
+        Command::Merge(args) => merge::run(args),
     };
     match outcome {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

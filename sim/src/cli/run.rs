@@ -11,7 +11,7 @@ use sim::shrink;
 use sim::target::{self, TargetInfo};
 
 use super::args::{self, SeedRange, Shard};
-use super::{report, Outcome, UsageError, EXIT_CODES};
+use super::{report, results, Outcome, UsageError, EXIT_CODES};
 
 /// The default seed range: about 30 s in release on 2 idle cores (about 55 s of CPU time).
 pub const DEFAULT_SEEDS: SeedRange = SeedRange {
@@ -67,6 +67,10 @@ pub struct Args {
     /// unmodified runtime of the same toolchain and report the rate (0: do not).
     #[arg(long, value_name = "N", default_value_t = sim::confirm::CONFIRM_RUNS)]
     confirm_runs: u32,
+    /// Also write the run's summary as JSON to FILE (docs/results-schema.md), before exiting,
+    /// whatever the run found; `sim merge` combines such files from shards.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 /// A check that `--allow` can name: the cursor rules a target's known iteration bugs break.
@@ -103,7 +107,7 @@ impl KnownCheck {
 
 /// Whether a failing seed's problem is one of the known bugs `allow` names (a nondeterministic
 /// seed never is).
-fn is_known(allow: &[KnownCheck], problem: &Problem) -> bool {
+pub(super) fn is_known(allow: &[KnownCheck], problem: &Problem) -> bool {
     match problem {
         Problem::Check(failure) => allow.iter().any(|check| check.covers(failure.kind)),
         Problem::Nondeterministic(_) => false,
@@ -156,19 +160,35 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
     let report = runner::run_campaign(&campaign, &|| progress.inc(1));
     progress.finish_and_clear();
 
-    let described = describe(&campaign);
+    let mut saved = None;
+    let outcome = conclude(&args, &campaign, &report, &mut saved)?;
+    if let Some(path) = &args.json {
+        results::write_run(path, &campaign, &report, &args.allow, saved, outcome)?;
+    }
+    Ok(outcome)
+}
+
+/// Prints what the run found and shrinks and saves the failure to report, which `saved` then
+/// names.
+fn conclude(
+    args: &Args,
+    campaign: &Campaign,
+    report: &Report,
+    saved: &mut Option<results::SavedFailure>,
+) -> Result<Outcome, UsageError> {
+    let described = describe(campaign);
     match &report.failure {
         None => {
-            print_summary(&described, &campaign, &report);
+            print_summary(&described, campaign, report);
             Ok(Outcome::Clean)
         }
         Some(failure) => {
             if campaign.keep_going {
-                print_summary(&described, &campaign, &report);
-                print_failure_counts(&report);
+                print_summary(&described, campaign, report);
+                print_failure_counts(report);
             }
             if args.allow.is_empty() {
-                handle_failure(&described, &campaign, failure, &args);
+                *saved = handle_failure(&described, campaign, failure, args);
                 return Ok(Outcome::BugFound);
             }
             let unknown = report
@@ -189,7 +209,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
                         program: runner::program_on(*seed, &campaign.target, campaign.fault),
                         problem: problem.clone(),
                     };
-                    handle_failure(&described, &campaign, &failure, &args);
+                    *saved = handle_failure(&described, campaign, &failure, args);
                     Ok(Outcome::BugFound)
                 }
                 None => match args.max_failure_rate {
@@ -198,7 +218,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
                             "every failing seed failed a known check, but {rate:.2}% of the seeds \
                              failed, more than the {max}% allowed"
                         );
-                        handle_failure(&described, &campaign, failure, &args);
+                        *saved = handle_failure(&described, campaign, failure, args);
                         Ok(Outcome::BugFound)
                     }
                     _ => {
@@ -333,12 +353,13 @@ fn print_failure_counts(report: &Report) {
     }
 }
 
+/// Shrinks, saves and prints the failure; returns where it was saved, if it was.
 fn handle_failure(
     described: &str,
     campaign: &Campaign,
     failure: &runner::SeedFailure,
     args: &Args,
-) {
+) -> Option<results::SavedFailure> {
     let seed = failure.seed;
     let path = args.out.join(format!("seed-{seed}.trace"));
     println!(
@@ -350,6 +371,7 @@ fn handle_failure(
         Problem::Nondeterministic(difference) => {
             println!("nondeterminism: two runs of seed {seed} differ: {difference}");
             report::print_saved(saved.as_deref(), &failure.program);
+            results::saved(seed, saved.as_deref(), &failure.program)
         }
         Problem::Check(check) => {
             let target = &campaign.target;
@@ -383,6 +405,7 @@ fn handle_failure(
                 format!(" --target {}", target.name)
             };
             println!("the unshrunk program: cargo run --release -p sim{features} -- replay --seed {seed}{fault}{on_target}");
+            results::saved(seed, saved.as_deref(), &shrunk.program)
         }
     }
 }
