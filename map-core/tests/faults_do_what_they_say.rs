@@ -371,7 +371,7 @@ mod injected {
 
     #[test]
     fn tombstones_count_toward_load_doubles_again_and_again_under_churn() {
-        for (fault, max_b) in [(None, 0), (Some(Fault::TombstonesCountTowardLoad), 4)] {
+        for (fault, b, grows) in [(None, 0, 0), (Some(Fault::TombstonesCountTowardLoad), 5, 5)] {
             let mut map = placed(0);
             if let Some(fault) = fault {
                 map.inject(fault);
@@ -385,12 +385,12 @@ mod injected {
                 map.insert(key(9, k), k);
                 assert_eq!(map.len(), 8);
             }
-            let b = map.stats().b;
-            if fault.is_some() {
-                assert!(b >= max_b, "B {b}: the map kept doubling at 8 entries");
-            } else {
-                assert_eq!(b, max_b, "8 entries fit one bucket");
-            }
+            // With the fault, 7 entries and the removes since the last growth count as the load:
+            // the map doubles after 1, 6, 19, 45 and 97 more removes (passing 8, then 6.5 * 2^B),
+            // so the 192 removes reach B 5. Without it, 8 entries fit one bucket.
+            let s = map.stats();
+            assert_eq!((s.b, s.grows), (b, grows), "{fault:?}");
+            assert_eq!(s.same_size_grows, 0);
             assert_eq!(map.check_invariants(), Ok(()));
         }
     }
@@ -412,5 +412,332 @@ mod injected {
             assert_eq!(map.is_growing(), fault.is_some(), "{fault:?}");
             assert_eq!(map.check_invariants(), Ok(()));
         }
+    }
+
+    #[test]
+    fn contains_key_stops_at_first_bucket_misses_keys_in_overflow_buckets() {
+        for fault in [None, Some(Fault::ContainsKeyStopsAtFirstBucket)] {
+            // 9 keys of bucket 0 of 2: 8 in main bucket 0, the ninth in overflow bucket 2.
+            let mut map = placed(9);
+            if let Some(fault) = fault {
+                map.inject(fault);
+            }
+            for k in 0..9 {
+                map.insert(key(9, k << 1), k);
+            }
+            assert_eq!(map.stats().max_chain_len, 2);
+            let (in_main, in_overflow) = (key(9, 0), key(9, 8 << 1));
+            // During the growth the chain is read where it is, in the old array, whose overflow
+            // bucket 2 is past its 2 main buckets but not past the new array's 4.
+            for growing in [false, true] {
+                if growing {
+                    assert!(map.force_grow());
+                    assert_eq!(map.stats().evacuated, 0);
+                }
+                assert!(map.contains_key(&in_main), "{fault:?}, growing {growing}");
+                assert_eq!(
+                    map.contains_key(&in_overflow),
+                    fault.is_none(),
+                    "{fault:?}, growing {growing}"
+                );
+                assert_eq!(map.get(&in_overflow), Some(&8), "get is not affected");
+            }
+            assert_eq!(map.check_invariants(), Ok(()));
+        }
+    }
+
+    #[test]
+    fn index_skips_key_compare_returns_the_first_value_with_the_tophash() {
+        // In bucket 0 of 2: `c` (another tophash), then `a` and `b`, which share tophash 9 and
+        // stay in one chain when the array doubles (bits 0 and 1 clear).
+        let (c, a, b) = (key(10, 0), key(9, 0), key(9, 4));
+        for fault in [None, Some(Fault::IndexSkipsKeyCompare)] {
+            let mut map = placed(9);
+            if let Some(fault) = fault {
+                map.inject(fault);
+            }
+            map.insert(c, 100);
+            map.insert(a, 1);
+            map.insert(b, 2);
+            let b_reads = if fault.is_some() { 1 } else { 2 };
+            // Before a growth, during one in the old chain (not yet evacuated), and during one in
+            // the new chain (old bucket 0 evacuated, old bucket 1 not).
+            for stage in ["not growing", "old chain", "new chain"] {
+                match stage {
+                    "old chain" => assert!(map.force_grow()),
+                    "new chain" => {
+                        assert!(map.evacuate_step());
+                        assert!(map.is_growing());
+                    }
+                    _ => {}
+                }
+                assert_eq!(map[&b], b_reads, "{fault:?}, {stage}");
+                assert_eq!((map[&a], map[&c]), (1, 100), "{fault:?}, {stage}");
+                assert_eq!(map.get(&b), Some(&2), "get compares keys");
+            }
+        }
+    }
+
+    #[test]
+    fn clone_drops_old_array_loses_the_entries_not_yet_evacuated() {
+        for fault in [None, Some(Fault::CloneDropsOldArray)] {
+            let mut map = placed(9);
+            if let Some(fault) = fault {
+                map.inject(fault);
+            }
+            // Three keys in old bucket 0, one in old bucket 1; only bucket 0 is evacuated.
+            for k in [0, 2, 4, 1] {
+                map.insert(key(9, k), k);
+            }
+            assert!(map.force_grow());
+            assert!(map.evacuate_step());
+            let copy = map.clone();
+            assert_eq!(map.len(), 4);
+            assert_eq!(map.get(&key(9, 1)), Some(&1));
+            if fault.is_some() {
+                // A consistent map, only without the entry of old bucket 1: the audit of the
+                // copy alone cannot see it.
+                assert_eq!(copy.len(), 3);
+                assert!(!copy.is_growing());
+                assert_eq!(copy.get(&key(9, 1)), None);
+                assert_eq!(copy.iter().count(), 3);
+            } else {
+                assert_eq!(copy.len(), 4);
+                assert!(copy.is_growing());
+                assert_eq!(copy.get(&key(9, 1)), Some(&1));
+            }
+            assert_eq!(copy.check_invariants(), Ok(()));
+        }
+        // Cloned when no growth is under way, the fault loses nothing.
+        let mut map = faulty(0, Fault::CloneDropsOldArray);
+        map.insert(key(9, 0), 0);
+        assert_eq!(map.clone().len(), 1);
+    }
+
+    #[test]
+    fn get_mut_misses_old_array_reads_unevacuated_keys_as_absent() {
+        for fault in [None, Some(Fault::GetMutMissesOldArray)] {
+            let mut map = placed(9);
+            if let Some(fault) = fault {
+                map.inject(fault);
+            }
+            map.insert(key(9, 0), 0);
+            map.insert(key(9, 1), 1);
+            assert!(map.force_grow());
+            // Old bucket 0 is evacuated, old bucket 1 is not.
+            assert!(map.evacuate_step());
+            *map.get_mut(&key(9, 0)).expect("in the new array") += 10;
+            assert_eq!(
+                map.get_mut(&key(9, 1)).is_some(),
+                fault.is_none(),
+                "{fault:?}"
+            );
+            assert_eq!(map.get(&key(9, 1)), Some(&1), "get is not affected");
+            finish_growth(&mut map);
+            *map.get_mut(&key(9, 1))
+                .expect("evacuated: in the new array") += 10;
+            assert_eq!((map[&key(9, 0)], map[&key(9, 1)]), (10, 11));
+        }
+    }
+
+    #[test]
+    fn iter_counts_current_array_stops_before_the_entries_not_yet_evacuated() {
+        for fault in [None, Some(Fault::IterCountsCurrentArray)] {
+            let mut map = placed(9);
+            if let Some(fault) = fault {
+                map.inject(fault);
+            }
+            for k in [0, 2, 4, 1, 3] {
+                map.insert(key(9, k), k);
+            }
+            assert!(map.force_grow());
+            // Old bucket 0 (3 keys) is evacuated, old bucket 1 (2 keys) is not.
+            assert!(map.evacuate_step());
+            let expected = if fault.is_some() { 3 } else { 5 };
+            assert_eq!(map.iter().len(), expected, "{fault:?}");
+            assert_eq!(map.iter().count(), expected, "{fault:?}");
+            finish_growth(&mut map);
+            assert_eq!(
+                map.iter().count(),
+                5,
+                "{fault:?}: no growth, nothing missed"
+            );
+        }
+    }
+
+    #[test]
+    fn eq_ignores_values_compares_only_the_keys() {
+        let build = |fault: Option<Fault>, entries: &[(u64, u64)]| {
+            let mut map = placed(0);
+            if let Some(fault) = fault {
+                map.inject(fault);
+            }
+            for &(k, v) in entries {
+                map.insert(k, v);
+            }
+            map
+        };
+        for fault in [None, Some(Fault::EqIgnoresValues)] {
+            let a = build(fault, &[(1, 10), (2, 20)]);
+            let other_values = build(None, &[(1, 11), (2, 21)]);
+            let more_keys = build(None, &[(1, 10), (2, 20), (3, 30)]);
+            let same = build(None, &[(2, 20), (1, 10)]);
+            // The fault is in the map on the left of `==`.
+            assert_eq!(a == other_values, fault.is_some(), "{fault:?}");
+            assert!(a == same, "{fault:?}");
+            assert!(
+                a != more_keys,
+                "{fault:?}: a's keys are all in it, but it has one more"
+            );
+            assert!(
+                a != build(None, &[(1, 10), (4, 20)]),
+                "{fault:?}: another key"
+            );
+        }
+    }
+
+    #[test]
+    fn extend_keeps_first_keeps_the_first_value_of_a_key_given_twice() {
+        for fault in [None, Some(Fault::ExtendKeepsFirst)] {
+            let mut map = placed(0);
+            if let Some(fault) = fault {
+                map.inject(fault);
+            }
+            map.insert(3, 30);
+            map.extend([(1, 10), (2, 20), (1, 11), (3, 31)]);
+            let expected = if fault.is_some() {
+                [10, 20, 30]
+            } else {
+                [11, 20, 31]
+            };
+            assert_eq!([map[&1], map[&2], map[&3]], expected, "{fault:?}");
+            assert_eq!(map.len(), 3);
+        }
+    }
+
+    #[test]
+    fn from_iter_keeps_first_keeps_the_first_value_of_a_key_given_twice() {
+        let entries = [(1u64, 10u64), (2, 20), (1, 11)];
+        let map: Map = Map::from_iter_with_fault(entries, 7, Fault::FromIterKeepsFirst);
+        assert_eq!((map[&1], map[&2], map.len()), (10, 20, 2));
+        assert_eq!(map.injected(), Some(Fault::FromIterKeepsFirst));
+        // Another fault collects as `from_iter_with_seed` does: the last value wins.
+        let map: Map = Map::from_iter_with_fault(entries, 7, Fault::ExtendKeepsFirst);
+        assert_eq!((map[&1], map[&2], map.len()), (11, 20, 2));
+        assert_eq!(map, Map::from_iter_with_seed(entries, 7));
+        // The fault is injected before the map is filled: a fault of `makemap` sizes it.
+        let map: Map =
+            Map::from_iter_with_fault((0..15).map(|k| (k, k)), 7, Fault::CapacityHintBySlots);
+        assert_eq!(
+            map.stats().grows,
+            1,
+            "sized for 16 slots, not 15 entries at 6.5"
+        );
+    }
+
+    #[test]
+    fn no_same_size_growth_lets_overflow_buckets_pile_up() {
+        for fault in [None, Some(Fault::NoSameSizeGrowth)] {
+            let mut map = placed(9);
+            if let Some(fault) = fault {
+                map.inject(fault);
+            }
+            // 9 keys in the chain of bucket 0, then, removed, 9 in that of bucket 1: 9 entries in
+            // 2 buckets (under the load factor) and 2 overflow buckets, which is too many.
+            for k in 0..9 {
+                map.insert(key(9, k << 1), k);
+            }
+            for k in 0..9 {
+                map.remove(&key(9, k << 1));
+                map.insert(key(9, (k << 1) | 1), k);
+            }
+            let s = map.stats();
+            assert_eq!((s.len, s.buckets, s.overflow_buckets), (9, 2, 2));
+            assert_eq!(s.same_size_grows, 0);
+            // The next new key starts a same-size growth, unless the fault hides the trigger.
+            map.insert(key(9, 100), 100);
+            let s = map.stats();
+            // (The growth packs bucket 1's 9 keys into a chain of 2 buckets: 1 overflow bucket.)
+            let expected = if fault.is_some() { (0, 2) } else { (1, 1) };
+            assert_eq!(
+                (s.same_size_grows, s.overflow_buckets),
+                expected,
+                "{fault:?}"
+            );
+            assert_eq!(s.grows, 0);
+            assert_eq!(map.check_invariants(), Ok(()));
+        }
+    }
+
+    #[test]
+    fn capacity_hint_by_slots_fills_each_bucket_to_eight() {
+        // The faulty makemap's B: the smallest whose 8 slots per bucket hold the hint.
+        for (hint, b) in [(0, 0), (8, 0), (9, 1), (16, 1), (17, 2), (32, 2), (33, 3)] {
+            assert_eq!(
+                faulty(hint, Fault::CapacityHintBySlots).stats().b,
+                b,
+                "hint {hint}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_fault_of_makemap_re_sizes_only_a_map_never_used() {
+        // A map for 15 entries has B 2; the faulty makemap would give it B 1.
+        let fresh = || placed(15);
+        let mut untouched = fresh();
+        untouched.inject(Fault::CapacityHintBySlots);
+        assert_eq!(untouched.stats().b, 1);
+        // Other faults re-size nothing.
+        let mut other = fresh();
+        other.inject(Fault::SkipCheckBucket);
+        assert_eq!(other.stats().b, 2);
+        // Each way of having been used keeps the map's B. Each is alone, but for a growth under
+        // way, which has started a growth.
+        let mut holds_an_entry = fresh();
+        holds_an_entry.insert(key(9, 0), 0);
+        let mut growing = fresh();
+        assert!(growing.force_grow());
+        let mut grew_once = fresh();
+        assert!(grew_once.force_grow());
+        finish_growth(&mut grew_once);
+        let mut grew_same_size = fresh();
+        assert!(grew_same_size.force_same_size_grow());
+        finish_growth(&mut grew_same_size);
+        // 9 keys of bucket 0 chain an overflow bucket, which stays when they are removed.
+        let mut has_overflow = fresh();
+        for k in 0..9 {
+            has_overflow.insert(key(9, k << 2), k);
+        }
+        for k in 0..9 {
+            has_overflow.remove(&key(9, k << 2));
+        }
+        let mut has_a_cursor = fresh();
+        has_a_cursor.insert(key(9, 0), 0);
+        let cursor = has_a_cursor.cursor();
+        has_a_cursor.remove(&key(9, 0));
+        for (used, mut map, ways) in [
+            ("holds an entry", holds_an_entry, 1),
+            ("growing", growing, 2),
+            ("grew once", grew_once, 1),
+            ("grew same-size", grew_same_size, 1),
+            ("has an overflow bucket", has_overflow, 1),
+            ("has a cursor", has_a_cursor, 1),
+        ] {
+            let s = map.stats();
+            let before = s.b;
+            let uses = [
+                s.len > 0,
+                s.growing,
+                s.grows > 0,
+                s.same_size_grows > 0,
+                s.overflow_buckets > 0,
+                s.live_cursors > 0,
+            ];
+            assert_eq!(uses.iter().filter(|&&u| u).count(), ways, "{used}: {s:?}");
+            map.inject(Fault::CapacityHintBySlots);
+            assert_eq!(map.stats().b, before, "{used}");
+        }
+        drop(cursor);
     }
 }

@@ -148,3 +148,24 @@ fn the_std_traits_see_the_entries() {
     assert_eq!(format!("{one:?}"), "{7: 70}");
     assert_eq!(format!("{:?}", placed(0)), "{}");
 }
+
+#[test]
+fn extend_and_collect_keep_the_last_value_of_a_key_given_twice() {
+    let mut map = placed(0);
+    map.insert(3, 30);
+    map.extend([(1, 10), (2, 20), (1, 11), (3, 31)]);
+    assert_eq!(([map[&1], map[&2], map[&3]], map.len()), ([11, 20, 31], 3));
+    assert_eq!(map.check_invariants(), Ok(()));
+
+    let entries = || (0..40u64).map(|k| (k % 30, k));
+    let collected = Map::from_iter_with_seed(entries(), 7);
+    assert_eq!(collected.len(), 30);
+    assert!((0..30).all(|k| collected[&k] == if k < 10 { k + 30 } else { k }));
+    assert_eq!(collected.check_invariants(), Ok(()));
+    // The seed fixes the collected map's iteration order.
+    let order = |map: &Map| map.iter().map(|(&k, _)| k).collect::<Vec<_>>();
+    assert_eq!(
+        order(&collected),
+        order(&Map::from_iter_with_seed(entries(), 7))
+    );
+}
