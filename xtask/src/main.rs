@@ -4,6 +4,7 @@
 //! or a fault the fuzzers missed), 2 bad usage or a job that could not run (a build that failed,
 //! a tool that could not be installed).
 
+mod cflite;
 mod fuzz;
 mod libfuzzer;
 mod nightly;
@@ -103,6 +104,10 @@ enum Command {
         #[arg(long, default_value_t = 48)]
         count: usize,
     },
+    /// ClusterFuzzLite's build, offline: run `.clusterfuzzlite/build.sh` with the builder image's
+    /// environment in temporary SRC/OUT/WORK directories, check `$OUT` holds each target's
+    /// binary, seed zip, dictionary and options, and run each binary over its seeds (`-runs=0`).
+    CfliteCheck,
     /// The nightly jobs, locally: long property tests, the simulator on fresh seeds, each fuzz
     /// target, cargo-mutants on map-core; a summary at the end.
     Nightly {
@@ -232,6 +237,7 @@ fn main() -> ExitCode {
             fuzz::speed_command(&ws, &request)
         }
         Command::FuzzCorpus { count } => fuzz_corpus(&ws, count),
+        Command::CfliteCheck => cflite::check_command(&ws),
         Command::Nightly {
             minutes,
             proptest_cases,

@@ -121,7 +121,7 @@ pub fn candidate_modes(choice: ToolchainChoice) -> Vec<FuzzMode> {
 
 /// Whether rustup has a nightly toolchain whose rustc runs. Never installs one: this machine's
 /// network reaches crates.io but not the toolchain server.
-fn nightly_installed() -> bool {
+pub fn nightly_installed() -> bool {
     stdout_of(Command::new("rustup").args(["run", "nightly", "rustc", "--version"]))
         .is_some_and(|v| v.contains("nightly"))
 }
