@@ -11,7 +11,10 @@
 //!
 //! A trace on another target (`target go`) with an `# expect:` line is a *finding* on that map:
 //! a bug of the map, not of map-core, that must keep failing there (in at least one of
-//! [`FINDING_TRIES`] runs, on a target that randomizes by itself).
+//! [`FINDING_TRIES`] runs, on a target that randomizes by itself). A finding pins the versions
+//! it is known on: `# fails-on: go@1.25 go@1.26` names more targets it must keep failing on, and
+//! `# passes-on: go@1.21` the targets where it is fixed (or the code it lives in is gone), which
+//! must run it clean; a target not installed here is skipped with a message saying so.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,6 +24,12 @@ use sim::trace;
 
 /// The comment naming the check a fault trace fails.
 pub const EXPECT_PREFIX: &str = "# expect:";
+
+/// The comment naming more targets a finding must fail on.
+pub const FAILS_ON_PREFIX: &str = "# fails-on:";
+
+/// The comment naming the targets a finding must pass on.
+pub const PASSES_ON_PREFIX: &str = "# passes-on:";
 
 /// Runs a finding on a nondeterministic target gets before it counts as no longer failing: the
 /// rarest finding of the corpus fails in about 1 run of 17, so 500 runs miss it with a
@@ -36,6 +45,10 @@ pub struct Entry {
     pub program: Program,
     /// The check it must fail (from `# expect:`), if the file names one.
     pub expect: Option<String>,
+    /// Targets besides its own that it must fail on (from `# fails-on:`).
+    pub fails_on: Vec<String>,
+    /// Targets it must run clean on (from `# passes-on:`).
+    pub passes_on: Vec<String>,
 }
 
 impl Entry {
@@ -93,10 +106,35 @@ pub fn load_one(path: &Path) -> Result<Entry, String> {
         .lines()
         .find_map(|line| line.trim().strip_prefix(EXPECT_PREFIX))
         .map(|check| check.trim().to_string());
+    let targets = |prefix: &str| -> Result<Vec<String>, String> {
+        let mut names = Vec::new();
+        for line in text.lines().filter_map(|l| l.trim().strip_prefix(prefix)) {
+            for name in line.split_whitespace() {
+                if !sim::program::is_valid_name(name) {
+                    return Err(format!(
+                        "{}: `{prefix}` names `{name}`, which is not a target name",
+                        path.display()
+                    ));
+                }
+                names.push(name.to_string());
+            }
+        }
+        Ok(names)
+    };
+    let (fails_on, passes_on) = (targets(FAILS_ON_PREFIX)?, targets(PASSES_ON_PREFIX)?);
+    if (!fails_on.is_empty() || !passes_on.is_empty()) && expect.is_none() {
+        return Err(format!(
+            "{}: `{FAILS_ON_PREFIX}` and `{PASSES_ON_PREFIX}` pin a finding, which needs an \
+             `{EXPECT_PREFIX}` line",
+            path.display()
+        ));
+    }
     Ok(Entry {
         path: path.to_path_buf(),
         program,
         expect,
+        fails_on,
+        passes_on,
     })
 }
 
@@ -134,6 +172,30 @@ mod tests {
         .unwrap();
         let err = load(&dir).unwrap_err();
         assert!(err.contains("c.trace: line 4"), "{err}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_finding_pins_the_targets_it_fails_and_passes_on() {
+        let dir = std::env::temp_dir().join(format!("tests-corpus-pins-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let text = "# expect: wrong len\n# fails-on: go@1.25 go@1.26\n# passes-on: go@1.21\n\
+                    sim-trace 1\nseed none\nmap-seed 1\nhasher seeded 0\ncapacity 0\n\
+                    key-space 8\nmax-cursors 0\naudit-every 1\nweights insert=1 remove=0 get=0 \
+                    clear=0 cursor-new=0 cursor-step=0 cursor-drop=0 force-grow=0 \
+                    force-same-size-grow=0 evacuate-step=0 audit=0\nlength 1\nfault none\nops\n\
+                    insert 1 2\n";
+        let path = dir.join("pinned.trace");
+        fs::write(&path, text).unwrap();
+        let entry = load_one(&path).unwrap();
+        assert_eq!(entry.fails_on, ["go@1.25", "go@1.26"]);
+        assert_eq!(entry.passes_on, ["go@1.21"]);
+        fs::write(&path, text.replace("go@1.21", "Go 1.21")).unwrap();
+        let err = load_one(&path).unwrap_err();
+        assert!(err.contains("`Go`"), "{err}");
+        fs::write(&path, text.replace("# expect: wrong len\n", "")).unwrap();
+        let err = load_one(&path).unwrap_err();
+        assert!(err.contains("needs an"), "{err}");
         fs::remove_dir_all(&dir).unwrap();
     }
 }
