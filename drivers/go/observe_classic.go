@@ -1,6 +1,8 @@
 // The observer of the classic map (Go 1.23 and earlier): a growth is under way while oldbuckets
 // is set; a growth starts when that becomes true, or when B or nevacuate show that one growth
-// ended and the next began within one write.
+// ended and the next began within one write. A same-size growth of a map of one or two buckets
+// begins and ends within the write that starts it (growWork evacuates two buckets); it shows as
+// the overflow count dropping to 0 (hashGrow resets it) with B and the entries still there.
 
 //go:build !simseeded_swiss
 
@@ -38,7 +40,12 @@ func (o *classicObserver) reset(m map[uint64]uint64) {
 func (o *classicObserver) written() {
 	h := o.read(o.m)
 	began := h.growing && (!o.last.growing || h.b != o.last.b || h.nevacuate < o.last.nevacuate)
-	if began {
+	sameSizeWithin := !h.growing && !o.last.growing && h.b == o.last.b && h.count > 0 &&
+		h.noverflow < o.last.noverflow
+	if sameSizeWithin {
+		o.started++
+		o.counts[countSameSizeGrow]++
+	} else if began {
 		o.started++
 		if h.sameSize {
 			o.counts[countSameSizeGrow]++

@@ -672,6 +672,11 @@ fn draw_ops<S: OpSink>(config: &Config, rng: &mut ChaCha8Rng, sink: S) {
         ops: Capped { sink, cap: len },
         handles,
     };
+    // A young map churned at a constant size reaches a same-size growth of a map that grows
+    // only by itself; an old one has grown too big for that (Go's maps never shrink).
+    if natural_growth_only && weights.remove > 0 && weights.insert > 0 && draw.rng.chance(0.3) {
+        draw.churn();
+    }
     while draw.ops.len() < len {
         let kind = kinds.draw(draw.rng);
         match kind {
@@ -880,6 +885,46 @@ impl<S: OpSink> Draw<'_, S> {
         }
         let key = self.rng.below(self.config.key_space);
         self.insert(key);
+    }
+
+    /// A small map filled to just under its load factor (6.5 entries per bucket, for 2 or 8
+    /// buckets), then churned at that size: a fresh key inserted for every key removed, for
+    /// hundreds of rounds, sometimes under a slow cursor. A map that grows only by itself (Go's)
+    /// reaches its same-size growth this way: each bucket whose chain was ever full keeps its
+    /// overflow bucket, and with every bucket of the array overflowed once the map has `2^B`
+    /// overflow buckets, `tooManyOverflowBuckets` in Go's runtime/map.go. A hash the generator
+    /// does not know (unlike `pile_up_overflow`'s) needs the rounds.
+    fn churn(&mut self) {
+        if u64::from(self.config.initial_capacity) > 8 || self.config.key_space < 256 {
+            return;
+        }
+        // 2 buckets: nearly every churn overflows both; 8: about a third does (measured on Go
+        // 1.21's map). 4 buckets at 25 or 26 entries never did in 300 rounds.
+        let log_buckets = if self.rng.chance(0.5) { 1 } else { 3 };
+        let size = (13 << (log_buckets - 1)) - 1 - self.rng.below(2) as usize;
+        while self.state.keys.len() < size && self.remaining() > 0 {
+            let key = self.rng.below(self.config.key_space);
+            self.insert(key);
+        }
+        let cursor =
+            (self.handles > 0 && self.config.weights.cursor_new > 0 && self.rng.chance(0.5))
+                .then(|| self.cursor_new());
+        let rounds = self.rng.between(64, 512);
+        for round in 0..rounds {
+            if self.remaining() < 2 || self.state.keys.is_empty() {
+                break;
+            }
+            let index = self.rng.below(self.state.keys.len() as u64) as usize;
+            let gone = self.state.keys.present(index);
+            self.remove(gone);
+            let key = self.rng.below(self.config.key_space);
+            self.insert(key);
+            if let Some(c) = cursor {
+                if round % 16 == 15 {
+                    self.step(c, 1);
+                }
+            }
+        }
     }
 
     /// A clear under a cursor part-way through a non-empty map (Go #59411, #70189: iterators
