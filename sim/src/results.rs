@@ -644,7 +644,20 @@ fn coverage_rows(out: &mut String, coverage: &CoverageSummary) {
             100.0 * reached as f64 / coverage.runs as f64
         }
     };
-    for ((name, events), (_, reached)) in coverage.total.entries().into_iter().zip(reaching) {
+    // The swiss-table states are shown only for a target that reached one (Go 1.24 and later).
+    let swiss = reaching[Coverage::SWISS_FROM..].iter().any(|&(_, r)| r > 0);
+    let shown = if swiss {
+        Coverage::STATES
+    } else {
+        Coverage::SWISS_FROM
+    };
+    let rows = coverage
+        .total
+        .entries()
+        .into_iter()
+        .zip(reaching)
+        .take(shown);
+    for ((name, events), (_, reached)) in rows {
         let _ = writeln!(
             out,
             "| {name} | {reached} ({:.1}%) | {events} |",
