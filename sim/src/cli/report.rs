@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use sim::confirm::NaturalRate;
 use sim::exec::{self, Failure};
 use sim::program::Program;
 use sim::shrink::Shrunk;
@@ -128,50 +129,50 @@ pub fn reproduce(
 }
 
 /// Like [`save`], with a comment line on how often the program reproduced on its target (for a
-/// nondeterministic target, whose failures may not reproduce every time).
+/// nondeterministic target, whose failures may not reproduce every time), and one on how often
+/// its export failed on Go's unmodified runtime (for a seeded Go target).
 pub fn save_with_rate(
     path: &Path,
     program: &Program,
     rate: Option<Reproduction>,
+    natural: Option<&NaturalRate>,
 ) -> Option<PathBuf> {
-    match rate {
-        None => save(path, program),
-        Some(rate) => save_text(
-            path,
-            &format!(
-                "# on target {} this program {rate} (the target randomizes by itself)\n{}",
-                program.config.target,
-                trace::print(program)
-            ),
-        ),
+    if rate.is_none() && natural.is_none() {
+        return save(path, program);
     }
+    let mut text = String::new();
+    if let Some(natural) = natural {
+        text.push_str(&format!("# natural mode: this program {natural}\n"));
+    }
+    if let Some(rate) = rate {
+        text.push_str(&format!(
+            "# on target {} this program {rate} (the target randomizes by itself)\n",
+            program.config.target
+        ));
+    }
+    text.push_str(&trace::print(program));
+    save_text(path, &text)
 }
 
 /// For a program on a seeded Go target: runs its Go export `runs` times on the unmodified
-/// runtime of the same toolchain, prints the rate, and records it in the saved trace's header.
-pub fn confirm_natural(program: &Program, saved: Option<&Path>, runs: u32) {
+/// runtime of the same toolchain and prints the rate, which the caller saves with the trace.
+pub fn confirm_natural(program: &Program, runs: u32) -> Option<NaturalRate> {
     let seeded = matches!(
         sim::target::go::parse_name(&program.config.target),
         Some((sim::target::go::build::Mode::Seeded, _))
     );
     if !seeded || runs == 0 {
-        return;
+        return None;
     }
     match sim::confirm::natural_rate(program, runs) {
         Ok(rate) => {
             println!("natural mode: the shrunk program {rate}");
-            if let Some(path) = saved {
-                let line = format!("# natural mode: this program {rate}\n");
-                let text = fs::read_to_string(path).unwrap_or_default();
-                if let Err(e) = fs::write(path, format!("{line}{text}")) {
-                    eprintln!(
-                        "error: cannot add the natural rate to {}: {e}",
-                        path.display()
-                    );
-                }
-            }
+            Some(rate)
         }
-        Err(e) => println!("natural mode: could not run the export on the unmodified runtime: {e}"),
+        Err(e) => {
+            println!("natural mode: could not run the export on the unmodified runtime: {e}");
+            None
+        }
     }
 }
 

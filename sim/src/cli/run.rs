@@ -385,12 +385,12 @@ fn handle_failure(
                     report::REPRODUCTION_RUNS,
                 )
             });
-            let saved = report::save_with_rate(&path, &shrunk.program, rate);
+            let natural = report::confirm_natural(&shrunk.program, args.confirm_runs);
+            let saved = report::save_with_rate(&path, &shrunk.program, rate, natural.as_ref());
             report::print_shrunk(&shrunk, saved.as_deref());
             if let Some(rate) = rate {
                 println!("on target {}, the shrunk program {rate}", target.name);
             }
-            report::confirm_natural(&shrunk.program, saved.as_deref(), args.confirm_runs);
             let fault = campaign
                 .fault
                 .map_or(String::new(), |f| format!(" --fault {f}"));

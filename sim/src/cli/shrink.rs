@@ -45,7 +45,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
             report::REPRODUCTION_RUNS,
         )
     });
-    let saved = report::save_with_rate(&out, &shrunk.program, rate);
+    let saved = report::save_with_rate(&out, &shrunk.program, rate, None);
     report::print_shrunk(&shrunk, saved.as_deref());
     if let Some(rate) = rate {
         println!("on target {}, the shrunk program {rate}", target.name);
