@@ -68,8 +68,9 @@ fn runnable(entry: &Entry, name: &str) -> Option<&'static sim::target::TargetInf
     Some(target)
 }
 
-/// The finding's program on target `name`, run as often as that target needs (once when it is
-/// deterministic): the first failure, else `None`.
+/// The finding's program on `target`, run as often as that target needs (once when it is
+/// deterministic, else up to [`corpus::FINDING_TRIES`], stopping at the expected failure): the
+/// runs made and the failures seen.
 fn run_on(entry: &Entry, target: &sim::target::TargetInfo) -> (usize, Vec<exec::Failure>) {
     let mut program = entry.program.clone();
     program.config.target = target.name.to_string();
