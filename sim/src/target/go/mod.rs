@@ -161,9 +161,7 @@ pub fn lookup(name: &str) -> Option<Result<&'static TargetInfo, String>> {
     let answer = resolve(name)?;
     Some(match answer {
         Ok(r) => Ok(&r.info),
-        Err(_) if name == SEEDED => Ok(&super::BUILTIN[3]),
-        Err(_) if name == NATURAL => Ok(&super::BUILTIN[4]),
-        Err(e) => Err(format!("target `{name}`: {e}")),
+        Err(e) => super::find(name).ok_or_else(|| format!("target `{name}`: {e}")),
     })
 }
 
