@@ -51,6 +51,9 @@ pub struct Coverage {
     pub replaced_table_relookups: u64,
     /// Swiss-table map: writes after which a table held more tombstones than before.
     pub tombstones: u64,
+    /// §7 targets: cursors that yielded a value stored after their creation (a snapshot never
+    /// would); 0 for §2 targets.
+    pub fresh_value_cursors: u64,
     /// Cursor steps for which the target could not tell whether a growth was under way (a target
     /// without state coverage, or a driver that cannot read its map's header).
     pub growth_state_unknown: u64,
@@ -155,6 +158,7 @@ impl Coverage {
         self.replaced_table_relookups += other.replaced_table_relookups;
         self.tombstones += other.tombstones;
         self.growth_state_unknown += other.growth_state_unknown;
+        self.fresh_value_cursors += other.fresh_value_cursors;
     }
 
     /// 1 for every state with at least one event, 0 for the others: one run's contribution to
@@ -179,6 +183,7 @@ impl Coverage {
             replaced_table_relookups: once(self.replaced_table_relookups),
             tombstones: once(self.tombstones),
             growth_state_unknown: once(self.growth_state_unknown),
+            fresh_value_cursors: once(self.fresh_value_cursors),
         }
     }
 }

@@ -296,7 +296,7 @@ impl<'a, T: Target> Executor<'a, T> {
             ops: &[],
             info,
             target,
-            model: Model::for_key_space(config.key_space),
+            model: Model::with_contract(config.key_space, info.capabilities.contract),
             stats: RunStats::default(),
             saw_growth: [false; MAX_CURSORS],
             second: None,
@@ -384,6 +384,7 @@ impl<'a, T: Target> Executor<'a, T> {
         }
         self.target.add_coverage(&mut self.stats.coverage);
         self.stats.coverage.reinsert_yielded = self.model.reinserted_yielded();
+        self.stats.coverage.fresh_value_cursors = self.model.fresh_value_cursors();
         Ok(())
     }
 
@@ -647,6 +648,9 @@ impl<'a, T: Target> Executor<'a, T> {
                         let verdict = match &allowed {
                             Ok(Allowed::Required) => "allowed: present since the cursor began",
                             Ok(Allowed::Optional) => "allowed: inserted after the cursor began",
+                            Ok(Allowed::Earlier) => {
+                                "allowed (§7 W3): a value the key held since the cursor began"
+                            }
                             Err(_) => "NOT ALLOWED",
                         };
                         log(&format!("        {c} -> ({key}, {value})  {verdict}"));

@@ -29,8 +29,69 @@ pub enum FailureKind {
     /// The map's size or growth broke the shape contract (semantics.md §3a): its sizing for the
     /// capacity hint, a growth without its trigger, or the bound on buckets under churn.
     Shape(ShapeRule),
+    /// A rule of weakly consistent iteration (semantics.md §7), for a target that promises §7.
+    Weak(WeakRule),
     /// The map panicked.
     Panic,
+}
+
+/// A rule of weakly consistent iteration (semantics.md §7) that a cursor broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WeakRule {
+    /// W1, per key: a cursor yielded a key a second time.
+    KeyTwice,
+    /// W1, per element: a cursor yielded a key more times than it had incarnations in the
+    /// cursor's window.
+    ElementTwice,
+    /// W2: a cursor ended without yielding a key present, in one incarnation, since its creation.
+    MissedPresent,
+    /// W3: a cursor yielded a value that its key never held during the cursor's window.
+    ValueOutsideWindow,
+    /// W3: a cursor yielded a key that was never present during its window.
+    KeyOutsideWindow,
+    /// W4: a cursor yielded more often than there were keys (per element: incarnations) present
+    /// during its life.
+    Unending,
+}
+
+impl WeakRule {
+    /// Every rule, in the order of semantics.md §7.
+    pub const ALL: [WeakRule; 6] = [
+        WeakRule::KeyTwice,
+        WeakRule::ElementTwice,
+        WeakRule::MissedPresent,
+        WeakRule::ValueOutsideWindow,
+        WeakRule::KeyOutsideWindow,
+        WeakRule::Unending,
+    ];
+
+    /// The rule's stable name in results and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            WeakRule::KeyTwice => "w1-key-twice",
+            WeakRule::ElementTwice => "w1-element-twice",
+            WeakRule::MissedPresent => "w2-missed",
+            WeakRule::ValueOutsideWindow => "w3-value-outside-window",
+            WeakRule::KeyOutsideWindow => "w3-key-outside-window",
+            WeakRule::Unending => "w4-unending",
+        }
+    }
+
+    /// A short description naming the rule of §7.
+    pub fn describe(self) -> &'static str {
+        match self {
+            WeakRule::KeyTwice => "key yielded twice (W1, per key, §7)",
+            WeakRule::ElementTwice => "element yielded twice (W1, per element, §7)",
+            WeakRule::MissedPresent => "key present throughout not yielded (W2, §7)",
+            WeakRule::ValueOutsideWindow => {
+                "value the key never held during the cursor's window (W3, §7)"
+            }
+            WeakRule::KeyOutsideWindow => {
+                "key never present during the cursor's window yielded (W3, §7)"
+            }
+            WeakRule::Unending => "more yields than keys in the cursor's life (W4, §7)",
+        }
+    }
 }
 
 impl FailureKind {
@@ -46,13 +107,14 @@ impl FailureKind {
             FailureKind::MissedEntry => "entry missed (rule 4)".to_string(),
             FailureKind::Invariant(invariant) => format!("broken invariant {invariant:?}"),
             FailureKind::Shape(rule) => format!("shape: {} (§3a)", rule.name()),
+            FailureKind::Weak(rule) => rule.describe().to_string(),
             FailureKind::Panic => "panic in the map".to_string(),
         }
     }
 
     /// A stable kebab-case name for machine-readable results (docs/results-schema.md): the
     /// cursor rules by the names `sim run --allow` takes, an invariant as `invariant/NAME`, a
-    /// shape rule as `shape/NAME`.
+    /// shape rule as `shape/NAME`, a rule of weakly consistent iteration as `weak/NAME`.
     pub fn name(self) -> String {
         match self {
             FailureKind::WrongResult => "wrong-result".to_string(),
@@ -64,6 +126,7 @@ impl FailureKind {
             FailureKind::MissedEntry => "missed-entry".to_string(),
             FailureKind::Invariant(invariant) => format!("invariant/{}", invariant.name()),
             FailureKind::Shape(rule) => format!("shape/{}", rule.name().replace(' ', "-")),
+            FailureKind::Weak(rule) => format!("weak/{}", rule.name()),
             FailureKind::Panic => "panic".to_string(),
         }
     }

@@ -26,11 +26,37 @@
 //! remove or clear leaves on the absent key in that array (an append-only log for the keys
 //! outside it), read back only when a failure is reported.
 
+mod weak;
+
 use indexmap::IndexMap;
 
-use crate::failure::FailureKind;
+pub use self::weak::NoRepeat;
+use self::weak::{Present, Verdict, Weak};
+use crate::failure::{FailureKind, WeakRule};
 use crate::key_index::KeyMap;
 use crate::op::{CursorId, MAX_CURSORS};
+
+/// Which rules a target's cursors promise, and so which ones the model checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Contract {
+    /// semantics.md §2, Go's for its plain map: each incarnation at most once, never an absent
+    /// key, always the current value, every entry present throughout yielded.
+    Strict,
+    /// semantics.md §7, weakly consistent iteration (concurrent maps): no key (or incarnation)
+    /// twice, every key present throughout yielded, each value one the key held during the
+    /// cursor's window, an end within as many yields as there were keys.
+    Weak(NoRepeat),
+}
+
+impl Contract {
+    /// How reports name the contract: `§2` or `§7 (W1 per key)`.
+    pub fn name(self) -> String {
+        match self {
+            Contract::Strict => "§2".to_string(),
+            Contract::Weak(no_repeat) => format!("§7 (W1 {})", no_repeat.name()),
+        }
+    }
+}
 
 /// A map from keys with a fixed hasher, for the records kept only while a cursor is active.
 type HashedKeyMap<V> = IndexMap<u64, V, foldhash::fast::FixedState>;
@@ -53,6 +79,9 @@ pub enum Allowed {
     Required,
     /// The incarnation began after the cursor was created: yielding it was optional.
     Optional,
+    /// §7 only: the value is one the key held earlier in the cursor's window (W3), not its
+    /// current one.
+    Earlier,
 }
 
 /// One incarnation of a present key.
@@ -61,10 +90,23 @@ struct Incarnation {
     value: u64,
     /// The step of the insert that began it.
     born: usize,
+    /// The step of the insert that stored the current value.
+    stored: usize,
     /// Bit c: cursor c was created while this incarnation was present and has not yielded it yet.
     must_yield: u8,
     /// Bit c: cursor c has yielded this incarnation.
     yielded: u8,
+}
+
+impl Incarnation {
+    /// What the §7 records read of it.
+    fn present(&self) -> Present {
+        Present {
+            value: self.value,
+            stored: self.stored,
+            yielded: self.yielded,
+        }
+    }
 }
 
 /// How an incarnation ended: by a remove or a clear, at a step.
@@ -124,6 +166,8 @@ pub struct Model {
     /// Bit c: cursor c exists and has not reported its end.
     active: u8,
     reinserted_yielded: u64,
+    /// The §7 records, for a target that promises §7 ([`Contract::Weak`]).
+    weak: Option<Box<Weak>>,
 }
 
 fn bit(c: CursorId) -> u8 {
@@ -151,6 +195,31 @@ impl Model {
             entries: KeyMap::new(key_space),
             ..Model::default()
         }
+    }
+
+    /// Like [`Model::for_key_space`], for cursors that promise `contract`.
+    pub fn with_contract(key_space: u64, contract: Contract) -> Self {
+        let weak = match contract {
+            Contract::Strict => None,
+            Contract::Weak(no_repeat) => Some(Box::new(Weak::new(no_repeat))),
+        };
+        Model {
+            weak,
+            ..Model::for_key_space(key_space)
+        }
+    }
+
+    /// The rules this model checks cursors against.
+    pub fn contract(&self) -> Contract {
+        self.weak
+            .as_ref()
+            .map_or(Contract::Strict, |w| Contract::Weak(w.no_repeat))
+    }
+
+    /// §7: how many cursors, ended or dropped, yielded a value stored after their creation (a
+    /// snapshot never would); 0 under §2.
+    pub fn fresh_value_cursors(&self) -> u64 {
+        self.weak.as_ref().map_or(0, |w| w.fresh_value_cursors)
     }
 
     /// A model holding `entries`, applied in order as inserts at `step` (a later entry for a key
@@ -205,14 +274,25 @@ impl Model {
         let fresh = || Incarnation {
             value,
             born: step,
+            stored: step,
             must_yield: 0,
             yielded: 0,
         };
-        let old = self
-            .entries
-            .upsert(key, fresh, |old| Incarnation { value, ..old });
+        let old = self.entries.upsert(key, fresh, |old| Incarnation {
+            value,
+            stored: step,
+            ..old
+        });
         if !self.yielded_then_ended.is_empty() && old.is_none() {
             self.note_reinsert(key);
+        }
+        if self.active != 0 {
+            if let Some(weak) = &mut self.weak {
+                match &old {
+                    Some(old) => weak.overwritten(key, old.present(), step),
+                    None => weak.began(key, self.active),
+                }
+            }
         }
         old.map(|o| o.value)
     }
@@ -234,7 +314,7 @@ impl Model {
         if !marked {
             self.ended.push(Ended::new(key, step, false));
         }
-        self.end_incarnation(key, &entry);
+        self.end_incarnation(key, &entry, step);
         Some(entry.value)
     }
 
@@ -253,7 +333,7 @@ impl Model {
             if !marked {
                 self.ended.push(Ended::new(key, step, true));
             }
-            self.end_incarnation(key, entry);
+            self.end_incarnation(key, entry, step);
         });
         self.entries = entries;
     }
@@ -269,9 +349,12 @@ impl Model {
 
     /// What an ended incarnation owes the active cursors.
     #[inline]
-    fn end_incarnation(&mut self, key: u64, entry: &Incarnation) {
+    fn end_incarnation(&mut self, key: u64, entry: &Incarnation, step: usize) {
         if self.active == 0 {
             return;
+        }
+        if let Some(weak) = &mut self.weak {
+            weak.ended(key, entry.present(), step, self.active);
         }
         let owed = entry.must_yield & self.active;
         for c in CursorId::ALL.into_iter().filter(|&c| owed & bit(c) != 0) {
@@ -297,6 +380,9 @@ impl Model {
             *yielded != 0
         });
         let present = self.entries.len();
+        if let Some(weak) = &mut self.weak {
+            weak.cursor_new(c, step, present);
+        }
         self.cursors[c.index()] = Some(CursorState {
             created: step,
             steps: 0,
@@ -315,7 +401,16 @@ impl Model {
     /// Cursor `c` can yield no more: once no cursor can, no re-insert can count as one of a
     /// yielded key, so the record of yielded keys goes.
     fn deactivate(&mut self, c: CursorId) {
+        let was_active = self.active & bit(c) != 0;
         self.active &= !bit(c);
+        if let Some(weak) = &mut self.weak {
+            if was_active {
+                weak.cursor_done(c);
+            }
+            if self.active == 0 {
+                weak.forget();
+            }
+        }
         if self.active == 0 {
             self.yielded_then_ended.clear();
         }
@@ -342,6 +437,9 @@ impl Model {
     /// # Panics
     /// If `c` is not active (the executor never steps an ended or missing cursor).
     pub fn on_yield(&mut self, c: CursorId, key: u64, value: u64) -> Result<Allowed, Violation> {
+        if self.weak.is_some() {
+            return self.on_weak_yield(c, key, value);
+        }
         let b = bit(c);
         let state = self.cursors[c.index()]
             .as_mut()
@@ -349,19 +447,7 @@ impl Model {
         assert!(!state.ended, "yield from an ended cursor");
         state.steps += 1;
         let Some(entry) = self.entries.get_mut(key) else {
-            let why = match self.how_ended(key) {
-                Some(Ended {
-                    step,
-                    by_clear: true,
-                    ..
-                }) => format!("cleared at step {step}"),
-                Some(Ended {
-                    step,
-                    by_clear: false,
-                    ..
-                }) => format!("removed at step {step}"),
-                None => "never inserted".to_string(),
-            };
+            let why = self.why_absent(key);
             return Err(Violation {
                 kind: FailureKind::AbsentYield,
                 expected: format!("no yield of key {key}: it is absent ({why})"),
@@ -392,6 +478,119 @@ impl Model {
             Ok(Allowed::Required)
         } else {
             Ok(Allowed::Optional)
+        }
+    }
+
+    /// How an absent key came to be absent, for a report.
+    fn why_absent(&self, key: u64) -> String {
+        match self.how_ended(key) {
+            Some(Ended {
+                step,
+                by_clear: true,
+                ..
+            }) => format!("cleared at step {step}"),
+            Some(Ended {
+                step,
+                by_clear: false,
+                ..
+            }) => format!("removed at step {step}"),
+            None => "never inserted".to_string(),
+        }
+    }
+
+    /// [`Model::on_yield`] for a §7 target.
+    fn on_weak_yield(&mut self, c: CursorId, key: u64, value: u64) -> Result<Allowed, Violation> {
+        let b = bit(c);
+        let state = self.cursors[c.index()]
+            .as_mut()
+            .expect("yield from an inactive cursor");
+        assert!(!state.ended, "yield from an ended cursor");
+        state.steps += 1;
+        let created = state.created;
+        let weak = self.weak.as_mut().expect("a §7 model");
+        let no_repeat = weak.no_repeat;
+        let present = self.entries.get(key).map(Incarnation::present);
+        let found = format!("{c} yielded ({key}, {value})");
+        let violation = |rule, expected: String, found: String| {
+            Err(Violation {
+                kind: FailureKind::Weak(rule),
+                expected,
+                found,
+            })
+        };
+        match weak.on_yield(c, key, value, present) {
+            verdict @ (Verdict::Current | Verdict::Earlier) => {
+                let entry = self.entries.get_mut(key);
+                let owed = entry.is_some_and(|entry| {
+                    entry.yielded |= b;
+                    let owed = entry.must_yield & b != 0;
+                    entry.must_yield &= !b;
+                    owed
+                });
+                if owed {
+                    if let Some(state) = &mut self.cursors[c.index()] {
+                        state.pending -= 1;
+                    }
+                }
+                Ok(match verdict {
+                    Verdict::Earlier => Allowed::Earlier,
+                    _ if owed => Allowed::Required,
+                    _ => Allowed::Optional,
+                })
+            }
+            Verdict::Unending { yields, bound } => {
+                let counted = match no_repeat {
+                    NoRepeat::PerKey => "keys",
+                    NoRepeat::PerElement => "incarnations",
+                };
+                violation(
+                    WeakRule::Unending,
+                    format!(
+                        "{c} (created at step {created}) yields at most {bound} times: the {counted}                          present during its life"
+                    ),
+                    format!("{found}, its yield number {yields}"),
+                )
+            }
+            Verdict::Repeat {
+                yields,
+                incarnations,
+            } => match no_repeat {
+                NoRepeat::PerKey => violation(
+                    WeakRule::KeyTwice,
+                    format!("key {key} yielded at most once by {c} (W1 per key)"),
+                    format!("{found} a second time"),
+                ),
+                NoRepeat::PerElement => violation(
+                    WeakRule::ElementTwice,
+                    format!(
+                        "key {key} yielded at most {incarnations} times by {c}: once per                          incarnation in its window since step {created} (W1 per element)"
+                    ),
+                    format!("{found}, its yield number {yields} of the key"),
+                ),
+            },
+            Verdict::ValueOutsideWindow => {
+                let mut held = weak.window_values(c, key);
+                held.extend(present.map(|p| p.value));
+                let held: Vec<String> = held.iter().map(u64::to_string).collect();
+                violation(
+                    WeakRule::ValueOutsideWindow,
+                    format!(
+                        "key {key} yielded with a value it held since {c} was created at step                          {created}: one of {}",
+                        held.join(", ")
+                    ),
+                    found,
+                )
+            }
+            Verdict::KeyOutsideWindow => {
+                let why = self.why_absent(key);
+                violation(
+                    WeakRule::KeyOutsideWindow,
+                    format!(
+                        "no yield of key {key}: it was not present since {c} was created at step                          {created} ({why})"
+                    ),
+                    found,
+                )
+            }
         }
     }
 
@@ -429,8 +628,12 @@ impl Model {
         } else {
             String::new()
         };
+        let kind = match self.weak {
+            Some(_) => FailureKind::Weak(WeakRule::MissedPresent),
+            None => FailureKind::MissedEntry,
+        };
         Err(Violation {
-            kind: FailureKind::MissedEntry,
+            kind,
             expected: format!(
                 "before ending, {c} (created at step {}) yields every key present since then: {}{more}",
                 state.created,
@@ -599,6 +802,148 @@ mod tests {
         m.cursor_new(C0, 2);
         assert_eq!(m.on_yield(C0, 1, 10), Ok(Allowed::Required));
         assert_eq!(m.on_end(C0), Ok(()));
+    }
+
+    fn weak_model_with(no_repeat: NoRepeat, keys: &[u64]) -> Model {
+        let mut m = Model::with_contract(16, Contract::Weak(no_repeat));
+        for (step, &k) in keys.iter().enumerate() {
+            m.insert(k, k * 10, step);
+        }
+        m
+    }
+
+    fn weak_kind(r: Result<impl Sized, Violation>) -> Option<WeakRule> {
+        match kind(r) {
+            Some(FailureKind::Weak(rule)) => Some(rule),
+            None => None,
+            Some(other) => panic!("a §7 model reported {other:?}"),
+        }
+    }
+
+    #[test]
+    fn weak_cursors_may_yield_any_value_of_the_window_but_none_from_before() {
+        let mut m = weak_model_with(NoRepeat::PerKey, &[1, 2]);
+        m.insert(1, 11, 2);
+        m.cursor_new(C0, 3);
+        m.insert(1, 12, 4);
+        m.remove(2, 5);
+        // 11 was the value at creation, 12 is current: both are in the window; 10 is not.
+        assert_eq!(
+            weak_kind(m.on_yield(C0, 1, 10)),
+            Some(WeakRule::ValueOutsideWindow)
+        );
+        assert_eq!(m.on_yield(C0, 1, 11), Ok(Allowed::Earlier));
+        // A key removed during the window may still be yielded with the value it had then.
+        assert_eq!(m.on_yield(C0, 2, 20), Ok(Allowed::Earlier));
+        assert_eq!(m.on_end(C0), Ok(()));
+        assert_eq!(m.fresh_value_cursors(), 0);
+    }
+
+    #[test]
+    fn weak_cursors_count_a_value_stored_after_their_creation() {
+        let mut m = weak_model_with(NoRepeat::PerKey, &[1]);
+        m.cursor_new(C0, 1);
+        m.insert(1, 11, 2);
+        assert_eq!(m.on_yield(C0, 1, 11), Ok(Allowed::Required));
+        m.cursor_new(C1, 3);
+        assert_eq!(m.on_yield(C1, 1, 11), Ok(Allowed::Required));
+        m.cursor_drop(C0);
+        m.cursor_drop(C1);
+        assert_eq!(
+            m.fresh_value_cursors(),
+            1,
+            "only c0 saw a value newer than itself"
+        );
+    }
+
+    #[test]
+    fn weak_cursors_never_yield_a_key_absent_throughout_their_window() {
+        let mut m = weak_model_with(NoRepeat::PerKey, &[1, 2]);
+        m.remove(2, 2);
+        m.cursor_new(C0, 3);
+        let err = m.on_yield(C0, 2, 20).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Weak(WeakRule::KeyOutsideWindow));
+        assert!(
+            err.expected.contains("removed at step 2"),
+            "{}",
+            err.expected
+        );
+        assert_eq!(
+            weak_kind(m.on_yield(C0, 3, 30)),
+            Some(WeakRule::KeyOutsideWindow)
+        );
+    }
+
+    #[test]
+    fn weak_per_key_forbids_a_second_yield_even_of_a_new_incarnation() {
+        let mut m = weak_model_with(NoRepeat::PerKey, &[1, 2]);
+        m.cursor_new(C0, 2);
+        assert_eq!(m.on_yield(C0, 1, 10), Ok(Allowed::Required));
+        m.remove(1, 3);
+        m.insert(1, 13, 4);
+        assert_eq!(weak_kind(m.on_yield(C0, 1, 13)), Some(WeakRule::KeyTwice));
+    }
+
+    #[test]
+    fn weak_per_element_allows_one_yield_per_incarnation_in_the_window() {
+        let mut m = weak_model_with(NoRepeat::PerElement, &[1, 2]);
+        m.cursor_new(C0, 2);
+        assert_eq!(m.on_yield(C0, 1, 10), Ok(Allowed::Required));
+        assert_eq!(
+            weak_kind(m.on_yield(C0, 1, 10)),
+            Some(WeakRule::ElementTwice)
+        );
+        m.remove(1, 3);
+        m.insert(1, 13, 4);
+        assert_eq!(m.on_yield(C0, 1, 13), Ok(Allowed::Optional));
+        assert_eq!(
+            weak_kind(m.on_yield(C0, 1, 13)),
+            Some(WeakRule::ElementTwice)
+        );
+    }
+
+    #[test]
+    fn weak_cursors_owe_every_key_present_throughout() {
+        let mut m = weak_model_with(NoRepeat::PerKey, &[1, 2, 3]);
+        m.cursor_new(C0, 3);
+        m.insert(1, 11, 4);
+        m.remove(3, 5);
+        assert_eq!(m.on_yield(C0, 2, 20), Ok(Allowed::Required));
+        let err = m.on_end(C0).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Weak(WeakRule::MissedPresent));
+        assert!(
+            err.expected.contains("1 (inserted at step 0"),
+            "{}",
+            err.expected
+        );
+        assert!(
+            !err.expected.contains(" 3 ("),
+            "key 3 left: {}",
+            err.expected
+        );
+    }
+
+    #[test]
+    fn a_weak_cursor_past_its_keys_is_unending() {
+        let mut m = weak_model_with(NoRepeat::PerElement, &[1, 2]);
+        m.cursor_new(C0, 2);
+        assert_eq!(m.on_yield(C0, 1, 10), Ok(Allowed::Required));
+        assert_eq!(m.on_yield(C0, 2, 20), Ok(Allowed::Required));
+        let err = m.on_yield(C0, 1, 10).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Weak(WeakRule::Unending));
+        assert!(err.found.contains("yield number 3"), "{}", err.found);
+    }
+
+    #[test]
+    fn a_weak_clear_leaves_the_cleared_values_in_the_window() {
+        let mut m = weak_model_with(NoRepeat::PerKey, &[1, 2]);
+        m.cursor_new(C0, 2);
+        m.clear(3);
+        m.insert(2, 23, 4);
+        assert_eq!(m.on_yield(C0, 1, 10), Ok(Allowed::Earlier));
+        assert_eq!(m.on_yield(C0, 2, 23), Ok(Allowed::Optional));
+        assert_eq!(m.on_end(C0), Ok(()));
+        assert_eq!(m.fresh_value_cursors(), 1);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::target::{self, TargetInfo};
 /// The version of the results format this sim writes and reads. Any change to the format (a
 /// field added, removed, renamed or given another meaning) takes the next version; `sim merge`
 /// reads only this one.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A results file: the shards that went into it and their totals per target.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -874,7 +874,7 @@ mod tests {
 
     #[test]
     fn failure_kinds_have_distinct_names() {
-        use crate::failure::FailureKind;
+        use crate::failure::{FailureKind, WeakRule};
         use crate::shape::ShapeRule;
         use map_core::Invariant;
         let kinds = [
@@ -890,13 +890,18 @@ mod tests {
             FailureKind::Shape(ShapeRule::Trigger),
             FailureKind::Shape(ShapeRule::Churn),
             FailureKind::Panic,
-        ];
+        ]
+        .into_iter()
+        .chain(WeakRule::ALL.map(FailureKind::Weak))
+        .collect::<Vec<_>>();
         let names: Vec<String> = kinds.iter().map(|k| k.name()).collect();
         for (i, name) in names.iter().enumerate() {
             assert!(!names[..i].contains(name), "{name} twice");
             assert!(
-                name.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'/'),
+                name.bytes().all(|b| b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b == b'-'
+                    || b == b'/'),
                 "{name}"
             );
         }

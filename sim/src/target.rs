@@ -23,6 +23,7 @@ use std::fmt;
 
 use crate::coverage::Coverage;
 use crate::failure::FailureKind;
+pub use crate::model::{Contract, NoRepeat};
 use crate::op::{CursorId, OpKind};
 use crate::program::Program;
 use crate::shape::Shape;
@@ -58,6 +59,10 @@ pub struct Capabilities {
     /// (Go's runtime map) is not: its failures are replayed and shrunk several times, and every
     /// report says how often a failure reproduced.
     pub deterministic: bool,
+    /// What its cursors promise, and so which rules the model checks them against: §2
+    /// ([`Contract::Strict`]) or weakly consistent iteration, §7 ([`Contract::Weak`], for
+    /// concurrent maps).
+    pub contract: Contract,
 }
 
 impl Capabilities {
@@ -71,6 +76,7 @@ impl Capabilities {
         api: false,
         shape: false,
         deterministic: true,
+        contract: Contract::Strict,
     };
 
     /// Plain ops and the Rust map API (std's maps).
@@ -89,6 +95,7 @@ impl Capabilities {
         api: true,
         shape: true,
         deterministic: true,
+        contract: Contract::Strict,
     };
 
     /// Whether a program may contain ops of this kind. `audit` ops are always allowed (they do

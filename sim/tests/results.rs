@@ -67,7 +67,7 @@ fn a_run_summary_matches_the_published_schema() {
     assert!(errors.is_empty(), "{errors:#?}");
 
     let shard = &summary["shards"][0];
-    assert_eq!(summary["schema_version"], 1);
+    assert_eq!(summary["schema_version"], 2);
     assert_eq!(shard["seeds_run"], 12);
     assert_eq!(shard["target"]["name"], "map-core");
     assert_eq!(shard["coverage"]["runs"], 12);
@@ -83,7 +83,7 @@ fn a_run_summary_matches_the_published_schema() {
         .unwrap()
         .remove("relookups");
     let mut other_version = summary.clone();
-    other_version["schema_version"] = 2.into();
+    other_version["schema_version"] = 1.into();
     let mut negative_ops = summary.clone();
     negative_ops["targets"][0]["ops"] = (-1).into();
     for (what, bad) in [
@@ -292,13 +292,13 @@ fn merge_rejects_bad_input_with_exit_2() {
     let dir = scratch("bad");
     let good = run_json(&dir, "a.json", &["run", "--seeds", "0..4"], 0);
     run_json(&dir, "b.json", &["run", "--seeds", "2..6"], 0);
-    let mut v2 = good.clone();
-    v2["schema_version"] = 2.into();
-    std::fs::write(dir.join("v2.json"), v2.to_string()).unwrap();
+    let mut v1 = good.clone();
+    v1["schema_version"] = 1.into();
+    std::fs::write(dir.join("v1.json"), v1.to_string()).unwrap();
     let mut broken = good.clone();
     broken["shards"][0].as_object_mut().unwrap().remove("seeds");
     std::fs::write(dir.join("broken.json"), broken.to_string()).unwrap();
-    std::fs::write(dir.join("garbage.json"), "{\"schema_version\": 1, ").unwrap();
+    std::fs::write(dir.join("garbage.json"), "{\"schema_version\": 2, ").unwrap();
     std::fs::write(dir.join("array.json"), "[1, 2]").unwrap();
 
     for (files, message) in [
@@ -307,10 +307,10 @@ fn merge_rejects_bad_input_with_exit_2() {
             "overlapping seed ranges of target map-core",
         ),
         (&["a.json", "a.json"][..], "both hold seed 0"),
-        (&["a.json", "v2.json"][..], "mixed schema versions"),
+        (&["a.json", "v1.json"][..], "mixed schema versions"),
         (
-            &["v2.json"][..],
-            "schema version 2 is not the one this sim reads (1)",
+            &["v1.json"][..],
+            "schema version 1 is not the one this sim reads (2)",
         ),
         (&["broken.json"][..], "missing field `seeds`"),
         (&["garbage.json"][..], "is not JSON"),

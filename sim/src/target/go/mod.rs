@@ -24,7 +24,7 @@ use std::sync::Mutex;
 use self::build::Mode;
 use self::toolchain::Toolchain;
 use super::driver::{Driver, DriverKind};
-use super::{Capabilities, TargetError, TargetInfo};
+use super::{Capabilities, Contract, TargetError, TargetInfo};
 use crate::program::Program;
 
 /// The base name of the seeded target.
@@ -41,6 +41,7 @@ const SEEDED_CAPABILITIES: Capabilities = Capabilities {
     api: false,
     shape: false,
     deterministic: true,
+    contract: Contract::Strict,
 };
 
 const NATURAL_CAPABILITIES: Capabilities = Capabilities {
