@@ -906,6 +906,14 @@ pub(crate) fn catch_creation<T>(create: impl FnOnce() -> T) -> Result<T, Failure
     })
 }
 
+/// Runs `f` on this thread with panics caught and kept quiet, as a run of a program does: a
+/// panic becomes its message (with where it happened), for threads of a concurrent run.
+pub(crate) fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    install_panic_hook();
+    let _quiet = QuietPanics::enter();
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| panic_message(&*payload))
+}
+
 thread_local! {
     /// Set while this thread runs a program: the panic hook then records instead of printing.
     static QUIET: Cell<bool> = const { Cell::new(false) };

@@ -10,6 +10,7 @@
 //! `ChaCha8Rng`, including the map's own seed; nothing depends on the clock, threads or
 //! `RandomState`.
 
+pub mod concurrent;
 pub mod confirm;
 pub mod coverage;
 pub mod detection;

@@ -17,6 +17,7 @@ pub mod driver;
 pub mod go;
 mod map_core;
 mod std_maps;
+pub mod striped;
 mod timed_reader;
 
 use std::fmt;
@@ -131,6 +132,13 @@ impl Capabilities {
             .collect();
         if !self.deterministic {
             names.push("nondeterministic");
+        }
+        match self.contract {
+            Contract::Strict => {}
+            Contract::Weak(NoRepeat::PerKey) => names.push("weakly-consistent (§7, W1 per key)"),
+            Contract::Weak(NoRepeat::PerElement) => {
+                names.push("weakly-consistent (§7, W1 per element)")
+            }
         }
         names
     }
@@ -459,12 +467,14 @@ pub fn builtin() -> &'static [TargetInfo] {
     &BUILTIN
 }
 
-static BUILTIN: [TargetInfo; 5] = [
+static BUILTIN: [TargetInfo; 7] = [
     map_core::INFO,
     std_maps::HASH_MAP_INFO,
     std_maps::BTREE_MAP_INFO,
     go::INFO,
     go::NATURAL_INFO,
+    striped::INFO,
+    striped::RACY_INFO,
 ];
 
 /// The built-in target named exactly `name` (for Go, the entry that stands for every

@@ -5,6 +5,7 @@
 //! and a line to [`main`].
 
 mod args;
+mod concurrent;
 mod export;
 mod faults;
 mod go_matrix;

@@ -46,7 +46,9 @@ pub fn save(path: &Path, program: &Program) -> Option<PathBuf> {
     save_text(path, &trace::print(program))
 }
 
-fn save_text(path: &Path, text: &str) -> Option<PathBuf> {
+/// Writes `text` to `path`, creating its directory; if that fails, `text` goes to stdout
+/// instead, so a failure found is never lost.
+pub fn save_text(path: &Path, text: &str) -> Option<PathBuf> {
     let written = path
         .parent()
         .map_or(Ok(()), fs::create_dir_all)

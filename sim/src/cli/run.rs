@@ -6,9 +6,10 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use map_core::Fault;
 use sim::exec::FailureKind;
+use sim::op::OpKind;
 use sim::runner::{self, Campaign, Problem, Report, SeedSet};
 use sim::shrink;
-use sim::target::{self, TargetInfo};
+use sim::target::{self, Contract, TargetInfo};
 
 use super::args::{self, SeedRange, Shard};
 use super::{report, results, Outcome, UsageError, EXIT_CODES};
@@ -67,6 +68,17 @@ pub struct Args {
     /// unmodified runtime of the same toolchain and report the rate (0: do not).
     #[arg(long, value_name = "N", default_value_t = sim::confirm::CONFIRM_RUNS)]
     confirm_runs: u32,
+    /// Concurrent mode: N writer threads on their own op streams while a reader steps cursors,
+    /// every call logged and checked against §7's concurrent form (targets several threads may
+    /// call at once: `striped`, `striped-racy`). Seeds run one after another; the default
+    /// range is then 0..1000. Real threads do not replay byte for byte: a failure is run again
+    /// `--repeat` times for its reproduction rate, and saved with the interleaving it saw.
+    #[arg(long, value_parser = args::jobs, value_name = "N")]
+    threads: Option<usize>,
+    /// With `--threads`: how many more times a failing seed is run to measure how often it
+    /// fails again.
+    #[arg(long, value_name = "RUNS", default_value_t = 100, requires = "threads")]
+    repeat: u32,
     /// Also write the run's summary as JSON to FILE (docs/results-schema.md), before exiting,
     /// whatever the run found; `sim merge` combines such files from shards.
     #[arg(long, value_name = "FILE")]
@@ -128,6 +140,9 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         )));
     }
     report::available(args.target)?;
+    if let Some(threads) = args.threads {
+        return run_concurrent(&args, threads);
+    }
     let range = args.seeds.unwrap_or(if args.time.is_some() {
         SeedRange {
             start: 0,
@@ -240,6 +255,49 @@ fn conclude(
     }
 }
 
+/// `--threads`: concurrent mode, which takes only the options that mean something there.
+fn run_concurrent(args: &Args, threads: usize) -> Result<Outcome, UsageError> {
+    let unsupported = [
+        (args.shard.is_some(), "--shard"),
+        (
+            args.check_determinism,
+            "--check-determinism (real threads never replay exactly)",
+        ),
+        (args.keep_going, "--keep-going"),
+        (args.json.is_some(), "--json"),
+        (
+            args.jobs.is_some(),
+            "--jobs (each seed already runs on N + 1 threads)",
+        ),
+    ];
+    if let Some((_, flag)) = unsupported.iter().find(|(given, _)| *given) {
+        return Err(UsageError(format!("{flag} cannot be used with --threads")));
+    }
+    let seeds = args.seeds.unwrap_or(match args.time {
+        Some(_) => SeedRange {
+            start: 0,
+            end: u64::MAX,
+        },
+        None => SeedRange {
+            start: 0,
+            end: 1000,
+        },
+    });
+    let bar = ProgressBar::with_draw_target(
+        (seeds.end != u64::MAX).then(|| seeds.end - seeds.start),
+        ProgressDrawTarget::stderr(),
+    );
+    super::concurrent::run(super::concurrent::ConcurrentRun {
+        target: args.target.name,
+        threads,
+        seeds,
+        time: args.time,
+        out: &args.out,
+        repeat: args.repeat,
+        progress: bar,
+    })
+}
+
 fn progress_bar(campaign: &Campaign) -> ProgressBar {
     // Hidden by indicatif itself when stderr is not a terminal.
     let target = ProgressDrawTarget::stderr();
@@ -309,6 +367,15 @@ fn print_summary(described: &str, campaign: &Campaign, report: &Report) {
         stats.yields,
         stats.audits
     );
+    if let Contract::Weak(_) = campaign.target.capabilities.contract {
+        println!(
+            "  {} contract: {} of {} cursors yielded a value stored after their creation \
+             (a snapshot never would)",
+            campaign.target.capabilities.contract.name(),
+            report.coverage.total.fresh_value_cursors,
+            stats.count(OpKind::CursorNew)
+        );
+    }
     if campaign.target.capabilities.state {
         print!("{}", report.coverage);
     } else {

@@ -1,0 +1,170 @@
+//! `sim run --threads N`: concurrent mode, for the targets that several threads may call at once.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use indicatif::ProgressBar;
+use sim::concurrent::{self, ConcurrentFailure, ConcurrentInfo, ConcurrentStats};
+
+use super::args::SeedRange;
+use super::{report, Outcome, UsageError};
+
+/// What concurrent mode needs of `sim run`'s arguments.
+pub struct ConcurrentRun<'a> {
+    pub target: &'a str,
+    pub threads: usize,
+    pub seeds: SeedRange,
+    pub time: Option<Duration>,
+    pub out: &'a Path,
+    pub repeat: u32,
+    pub progress: ProgressBar,
+}
+
+/// The concurrent form of `name`, or a usage error naming the targets that have one.
+pub fn info(name: &str) -> Result<&'static ConcurrentInfo, UsageError> {
+    concurrent::lookup(name).ok_or_else(|| {
+        let names: Vec<&str> = concurrent::builtin().iter().map(|i| i.name).collect();
+        UsageError(format!(
+            "target `{name}` cannot run with --threads: only maps that several threads may call \
+             at once can ({})",
+            names.join(", ")
+        ))
+    })
+}
+
+/// Runs the seeds in order, each on fresh threads, until the first failure.
+pub fn run(run: ConcurrentRun<'_>) -> Result<Outcome, UsageError> {
+    let info = info(run.target)?;
+    let started = Instant::now();
+    let mut stats = ConcurrentStats::default();
+    let mut seeds_run = 0u64;
+    let mut failure = None;
+    for seed in run.seeds.start..run.seeds.end {
+        if run.time.is_some_and(|limit| started.elapsed() >= limit) {
+            break;
+        }
+        seeds_run += 1;
+        run.progress.inc(1);
+        match concurrent::run_seed(info, seed, run.threads) {
+            Ok(counts) => stats.add(&counts),
+            Err(found) => {
+                failure = Some((seed, found));
+                break;
+            }
+        }
+    }
+    run.progress.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    println!(
+        "sim run: target {}, {} writer threads and a reader: {seeds_run} seeds ran, {secs:.1} s",
+        info.name, run.threads
+    );
+    println!(
+        "  {} calls checked ({:.0} calls/s), {} cursors, {} yields",
+        stats.calls,
+        stats.calls as f64 / secs,
+        stats.cursors,
+        stats.yields
+    );
+    println!(
+        "  §7 (W1 {}), concurrent form: {} of {} cursors yielded a value stored after their \
+         creation (a snapshot never would)",
+        info.no_repeat.name(),
+        stats.fresh_value_cursors,
+        stats.cursors
+    );
+    let Some((seed, found)) = failure else {
+        println!("no failure found");
+        return Ok(Outcome::Clean);
+    };
+    report_failure(&run, info, seed, &found);
+    Ok(Outcome::BugFound)
+}
+
+/// Prints the failure with its reproduction rate and saves its log.
+fn report_failure(
+    run: &ConcurrentRun<'_>,
+    info: &ConcurrentInfo,
+    seed: u64,
+    found: &ConcurrentFailure,
+) {
+    let violation = &found.violation.violation;
+    let replay = format!(
+        "cargo run --release -p sim -- run --target {} --threads {} --seeds {seed}..{}",
+        info.name,
+        run.threads,
+        seed + 1
+    );
+    // Save first: nothing found is lost, even if measuring the rate never finishes.
+    let path = run
+        .out
+        .join(format!("concurrent-{}-seed-{seed}.log", info.name));
+    let mut text = log_text(info, run.threads, seed, found, &replay, None);
+    let mut saved: Option<PathBuf> = report::save_text(&path, &text);
+    let reproduced =
+        concurrent::reproduction_rate(info, seed, run.threads, found.kind(), run.repeat);
+    let rate = format!("{reproduced} of {} further runs", run.repeat);
+    if saved.is_some() {
+        text = log_text(info, run.threads, seed, found, &replay, Some(&rate));
+        saved = report::save_text(&path, &text);
+    }
+    println!("failure at seed {seed} (real threads: the interleaving is not replayed)");
+    println!("  check:    {}", violation.kind.describe());
+    println!("  expected: {}", violation.expected);
+    println!("  found:    {}", violation.found);
+    if let Some(call) = found.violation.at {
+        println!("  at call:  {call}");
+    }
+    println!("reproduced in {rate} of seed {seed}");
+    if let Some(path) = saved {
+        println!(
+            "saved {} (the interleaving it saw: every call, in the order they began)",
+            path.display()
+        );
+    }
+    println!("run it again with: {replay}");
+}
+
+/// The saved log: a header of `#` lines (target, seed, check, rate, command), then every call.
+fn log_text(
+    info: &ConcurrentInfo,
+    threads: usize,
+    seed: u64,
+    found: &ConcurrentFailure,
+    replay: &str,
+    rate: Option<&str>,
+) -> String {
+    let violation = &found.violation.violation;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "# sim concurrent log: target {} threads {threads} seed {seed}",
+        info.name
+    );
+    let _ = writeln!(
+        text,
+        "# check: {} ({})",
+        violation.kind.name(),
+        violation.kind.describe()
+    );
+    let _ = writeln!(text, "# expected: {}", violation.expected);
+    let _ = writeln!(text, "# found: {}", violation.found);
+    if let Some(call) = found.violation.at {
+        let _ = writeln!(text, "# at call: {call}");
+    }
+    let _ = writeln!(
+        text,
+        "# reproduced: {}",
+        rate.unwrap_or("(still being measured when this was written)")
+    );
+    let _ = writeln!(text, "# run again: {replay}");
+    let _ = writeln!(
+        text,
+        "# t<thread> <began>..<returned> <call> -> <answer> (thread 0: prefill and reader)"
+    );
+    for call in &found.log {
+        let _ = writeln!(text, "{call}");
+    }
+    text
+}

@@ -1,0 +1,182 @@
+//! Concurrent mode (`sim run --threads N`): writer threads on their own op streams while a reader
+//! steps cursors, every call logged with when it began and returned, and the log checked
+//! against the concurrent form of §7 (semantics.md §7).
+//!
+//! A seed fixes the calls each thread makes ([`program`]); real threads decide how they
+//! interleave, so a run does not replay byte for byte. A failure is therefore reported with how
+//! often the same seed failed again ([`reproduction_rate`]) and saved with the interleaving it
+//! saw ([`log`]).
+//!
+//! Only maps that can be called from several threads at once take part: a [`ConcurrentMap`],
+//! named by a [`ConcurrentInfo`] ([`builtin`]).
+
+pub mod check;
+pub mod log;
+pub mod program;
+pub mod run;
+
+use crate::failure::FailureKind;
+use crate::model::NoRepeat;
+use crate::target::striped;
+
+pub use self::check::LogViolation;
+pub use self::program::ConcurrentProgram;
+
+/// A map that several threads may call at once; `cursor` is only ever stepped by the thread
+/// that created it.
+pub trait ConcurrentMap: Send + Sync {
+    /// `insert(key, value)`: the previous value.
+    fn insert(&self, key: u64, value: u64) -> Option<u64>;
+    /// `remove(key)`: the removed value.
+    fn remove(&self, key: u64) -> Option<u64>;
+    /// `get(key)`.
+    fn get(&self, key: u64) -> Option<u64>;
+    /// `clear()`.
+    fn clear(&self);
+    /// Every entry, read once every thread has returned.
+    fn contents(&self) -> Vec<(u64, u64)>;
+    /// A cursor: the map's own iterator, stepped while other threads change the map.
+    fn cursor(&self) -> Box<dyn Iterator<Item = (u64, u64)> + '_>;
+}
+
+/// A map that concurrent mode can run: its name (the same as its single-threaded target's), its
+/// W1 strength, and how to make one for a program.
+#[derive(Clone, Copy)]
+pub struct ConcurrentInfo {
+    /// The target's name.
+    pub name: &'static str,
+    /// What its cursors promise about repeats (§7 W1).
+    pub no_repeat: NoRepeat,
+    /// Creates the map for a program.
+    pub create: fn(&ConcurrentProgram) -> Box<dyn ConcurrentMap>,
+}
+
+impl std::fmt::Debug for ConcurrentInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConcurrentInfo")
+            .field("name", &self.name)
+            .field("no_repeat", &self.no_repeat)
+            .finish_non_exhaustive()
+    }
+}
+
+static BUILTIN: &[ConcurrentInfo] = &[
+    ConcurrentInfo {
+        name: "striped",
+        no_repeat: NoRepeat::PerKey,
+        create: |p| {
+            Box::new(striped::for_concurrent(
+                p.capacity,
+                p.hasher,
+                p.hash_seed,
+                false,
+            ))
+        },
+    },
+    ConcurrentInfo {
+        name: "striped-racy",
+        no_repeat: NoRepeat::PerKey,
+        create: |p| {
+            Box::new(striped::for_concurrent(
+                p.capacity,
+                p.hasher,
+                p.hash_seed,
+                true,
+            ))
+        },
+    },
+];
+
+/// The maps concurrent mode can run.
+pub fn builtin() -> &'static [ConcurrentInfo] {
+    BUILTIN
+}
+
+/// The concurrent form of the target named `name`, if it has one.
+pub fn lookup(name: &str) -> Option<&'static ConcurrentInfo> {
+    builtin().iter().find(|info| info.name == name)
+}
+
+/// What one clean concurrent run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConcurrentStats {
+    /// Calls logged (cursor steps included).
+    pub calls: u64,
+    /// Cursor steps that yielded.
+    pub yields: u64,
+    /// Cursors created.
+    pub cursors: u64,
+    /// Cursors that yielded a value stored after their creation.
+    pub fresh_value_cursors: u64,
+}
+
+impl ConcurrentStats {
+    /// Adds another run's counts.
+    pub fn add(&mut self, other: &ConcurrentStats) {
+        self.calls += other.calls;
+        self.yields += other.yields;
+        self.cursors += other.cursors;
+        self.fresh_value_cursors += other.fresh_value_cursors;
+    }
+}
+
+/// A failing concurrent run: what broke, and the log that shows it.
+#[derive(Clone, Debug)]
+pub struct ConcurrentFailure {
+    /// The broken rule, or a panic in the map.
+    pub violation: LogViolation,
+    /// Every call of the run, in the order they began.
+    pub log: Vec<log::Call>,
+}
+
+impl ConcurrentFailure {
+    /// The check that failed.
+    pub fn kind(&self) -> FailureKind {
+        self.violation.violation.kind
+    }
+}
+
+/// Runs the program of `seed` with `threads` writers on a new map of `info` and checks its log.
+pub fn run_seed(
+    info: &ConcurrentInfo,
+    seed: u64,
+    threads: usize,
+) -> Result<ConcurrentStats, Box<ConcurrentFailure>> {
+    let program = ConcurrentProgram::generate(seed, threads);
+    let map = (info.create)(&program);
+    let ran = run::run(&program, map.as_ref());
+    let checked = match ran.panic {
+        Some(panic) => Err(LogViolation {
+            violation: crate::model::Violation {
+                kind: FailureKind::Panic,
+                expected: "no panic".to_string(),
+                found: format!("the map panicked: {panic}"),
+            },
+            at: None,
+        }),
+        None => check::check(&ran.calls, &ran.contents, info.no_repeat),
+    };
+    match checked {
+        Ok(counts) => Ok(ConcurrentStats {
+            calls: ran.calls.len() as u64,
+            ..counts
+        }),
+        Err(violation) => Err(Box::new(ConcurrentFailure {
+            violation,
+            log: ran.calls,
+        })),
+    }
+}
+
+/// How many of `runs` further runs of `seed` failed with the same check as `kind`.
+pub fn reproduction_rate(
+    info: &ConcurrentInfo,
+    seed: u64,
+    threads: usize,
+    kind: FailureKind,
+    runs: u32,
+) -> u32 {
+    (0..runs)
+        .filter(|_| matches!(run_seed(info, seed, threads), Err(f) if f.kind() == kind))
+        .count() as u32
+}

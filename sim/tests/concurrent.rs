@@ -1,0 +1,134 @@
+//! Concurrent mode: real threads on a map that promises §7, checked from the call log.
+
+use sim::concurrent::{self, ConcurrentProgram};
+use sim::exec::FailureKind;
+use sim::runner::{self, Campaign, SeedSet};
+use sim::target;
+
+mod common;
+use common::{code, sim};
+
+fn striped(racy: bool) -> &'static concurrent::ConcurrentInfo {
+    concurrent::lookup(if racy { "striped-racy" } else { "striped" }).expect("built in")
+}
+
+#[test]
+fn a_correct_concurrent_map_passes_the_concurrent_checks() {
+    let mut cursors = 0;
+    for seed in 0..150 {
+        match concurrent::run_seed(striped(false), seed, 2) {
+            Ok(stats) => cursors += stats.cursors,
+            Err(found) => panic!(
+                "seed {seed}: {:?}\n{}",
+                found.violation,
+                found
+                    .log
+                    .iter()
+                    .map(|c| format!("{c}\n"))
+                    .collect::<String>()
+            ),
+        }
+    }
+    assert!(cursors > 1000, "{cursors} cursors");
+}
+
+/// The planted race (a resize that publishes its table before filling it) breaks §7 only when
+/// calls overlap.
+#[test]
+fn a_half_filled_table_is_caught_with_threads_and_never_without() {
+    let first = (0..2000).find_map(|seed| {
+        concurrent::run_seed(striped(true), seed, 2)
+            .err()
+            .map(|f| (seed, f))
+    });
+    let (seed, found) = first.expect("the race shows within 2000 concurrent programs");
+    assert!(
+        matches!(
+            found.kind(),
+            FailureKind::Weak(_) | FailureKind::WrongContents | FailureKind::WrongResult
+        ),
+        "seed {seed}: {:?}",
+        found.violation
+    );
+    assert!(!found.log.is_empty());
+
+    let single = Campaign {
+        target: *target::lookup("striped-racy").unwrap(),
+        seeds: SeedSet::range(0, 3000),
+        jobs: 2,
+        time_limit: None,
+        fault: None,
+        check_determinism: false,
+        keep_going: false,
+    };
+    let report = runner::run_campaign(&single, &|| {});
+    assert!(
+        report.failure.is_none(),
+        "single-threaded programs cannot show the race"
+    );
+    assert!(report.stats.yields > 0);
+}
+
+#[test]
+fn a_concurrent_program_is_fixed_by_its_seed() {
+    assert_eq!(
+        ConcurrentProgram::generate(5, 3),
+        ConcurrentProgram::generate(5, 3)
+    );
+    assert_eq!(ConcurrentProgram::generate(5, 3).writers.len(), 3);
+}
+
+#[test]
+fn concurrent_mode_saves_the_interleaving_and_says_how_often_it_reproduced() {
+    let dir = std::env::temp_dir().join(format!("sim-concurrent-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = sim(&[
+        "run",
+        "--target",
+        "striped-racy",
+        "--threads",
+        "2",
+        "--seeds",
+        "0..2000",
+        "--repeat",
+        "10",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 1, "{stdout}");
+    assert!(stdout.contains("reproduced in "), "{stdout}");
+    assert!(stdout.contains("of 10 further runs"), "{stdout}");
+    let saved: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(saved.len(), 1);
+    let log = std::fs::read_to_string(saved[0].path()).unwrap();
+    assert!(log.starts_with("# sim concurrent log: target striped-racy threads 2 seed "));
+    assert!(log.contains("# reproduced: "), "{log}");
+    assert!(
+        !log.contains("still being measured"),
+        "the rate is in the saved file"
+    );
+    assert!(
+        log.lines().any(|l| l.starts_with("t1 ")),
+        "a writer's calls are in the log"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn concurrent_mode_rejects_targets_and_options_it_cannot_honour() {
+    let out = sim(&["run", "--target", "std-hash-map", "--threads", "2"]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot run with --threads"));
+    let out = sim(&[
+        "run",
+        "--target",
+        "striped",
+        "--threads",
+        "2",
+        "--check-determinism",
+    ]);
+    assert_eq!(code(&out), 2);
+    let out = sim(&["run", "--target", "striped", "--threads", "0"]);
+    assert_eq!(code(&out), 2);
+}
