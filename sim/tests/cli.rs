@@ -238,3 +238,20 @@ fn known_failures_pass_and_any_other_check_or_too_many_fail() {
     let without_keep_going = sim(&["run", "--seeds", "0..5", "--allow", "absent-yield"]);
     assert_eq!(code(&without_keep_going), 2);
 }
+
+#[test]
+fn a_trace_of_a_weakly_consistent_target_does_not_export_to_a_map_judged_by_section_2() {
+    let dir = scratch("weak-export");
+    let striped = sim::target::lookup("striped").unwrap();
+    let trace = dir.join("striped.trace");
+    std::fs::write(
+        &trace,
+        sim::trace::print(&sim::gen::generate_for(3, striped)),
+    )
+    .unwrap();
+    let out = sim(&["export", "--lang", "go", trace.to_str().unwrap()]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(stderr(&out).contains("promise §7"), "{}", stderr(&out));
+    let out = sim(&["replay", trace.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+}

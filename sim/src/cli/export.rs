@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use sim::target::{self, Contract};
 use sim::{export, trace};
 
 use super::{Outcome, UsageError, EXIT_CODES};
@@ -52,6 +53,20 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         .config
         .validate()
         .map_err(|e| UsageError(format!("malformed trace {}: {e}", args.file.display())))?;
+    // The exports judge Go's plain map or map-core by §2; a trace of a §7 target would be judged
+    // by rules its map never promised.
+    if let Ok(info) = target::lookup(&program.config.target) {
+        if let Contract::Weak(_) = info.capabilities.contract {
+            return Err(UsageError(format!(
+                "trace {} is of target `{}`, whose cursors promise §7 (weakly consistent), but \
+                 an export runs on Go's plain map or map-core and judges by §2; replay it with \
+                 `sim replay {}`",
+                args.file.display(),
+                info.name,
+                args.file.display()
+            )));
+        }
+    }
     let (code, extension) = match (args.lang, &args.include_checker) {
         (Lang::Go, Some(_)) => {
             return Err(UsageError(
