@@ -15,6 +15,7 @@
 
 pub mod driver;
 pub mod go;
+pub mod java;
 mod map_core;
 mod std_maps;
 mod timed_reader;
@@ -459,12 +460,13 @@ pub fn builtin() -> &'static [TargetInfo] {
     &BUILTIN
 }
 
-static BUILTIN: [TargetInfo; 5] = [
+static BUILTIN: [TargetInfo; 6] = [
     map_core::INFO,
     std_maps::HASH_MAP_INFO,
     std_maps::BTREE_MAP_INFO,
     go::INFO,
     go::NATURAL_INFO,
+    java::INFO,
 ];
 
 /// The built-in target named exactly `name` (for Go, the entry that stands for every
