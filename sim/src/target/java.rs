@@ -66,7 +66,7 @@ const CAPABILITIES: Capabilities = Capabilities {
 /// `java-chm`: ConcurrentHashMap behind the Java driver.
 pub(super) const INFO: TargetInfo = TargetInfo {
     name: NAME,
-    about: "Java's java.util.concurrent.ConcurrentHashMap<Long, Long> (weakly consistent cursors)",
+    about: "Java's ConcurrentHashMap<Long, Long>: weakly consistent cursors",
     capabilities: CAPABILITIES,
     create,
     check_available,
