@@ -549,7 +549,7 @@ public final class SimDriver {
         System.arraycopy(outBuf, entriesAt, outBuf, outLen, tail);
         outLen += tail;
         if (TABLE != null) {
-            ascii("s table-grow=" + resizes + " multi-growth-cursor=" + multiResizeCursors
+            ascii("s resize=" + resizes + " multi-growth-cursor=" + multiResizeCursors
                     + " cursor-through-growth=" + resizeCursors + "\n");
         }
         ascii("done\n");

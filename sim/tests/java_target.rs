@@ -109,7 +109,7 @@ fn a_cursor_sees_every_entry_across_resizes_and_a_clear_empties_the_map() {
     assert_eq!(
         t.counts()
             .iter()
-            .find(|(name, _)| name == "table-grow")
+            .find(|(name, _)| name == "resize")
             .map(|c| c.1),
         Some(3)
     );
