@@ -80,6 +80,7 @@ impl Coverage {
             "replaced-table-step" => &mut self.replaced_table_steps,
             "replaced-table-relookup" => &mut self.replaced_table_relookups,
             "tombstone" => &mut self.tombstones,
+            "cursor-through-growth" => &mut self.cursors_through_growth,
             _ => return None,
         })
     }

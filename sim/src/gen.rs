@@ -568,6 +568,8 @@ struct State {
     /// way (if any) finishes: each evacuates at least the next old bucket, so a growth from B ends
     /// within 2^B of them. Blind to same-size growths the map starts by itself.
     growth_left: u64,
+    /// The target's rule for when an insert grows the map.
+    load: LoadRule,
 }
 
 impl State {
@@ -587,7 +589,7 @@ impl State {
     /// After a key was added: a doubling may start (Go's `overLoadFactor`).
     #[inline]
     fn added_new_key(&mut self) {
-        if over_load_factor(self.keys.len() as u64, self.log_buckets) {
+        if self.load.over(self.keys.len() as u64, self.log_buckets) {
             self.grow(self.log_buckets);
             self.log_buckets += 1;
         }
@@ -657,6 +659,7 @@ fn draw_ops<S: OpSink>(config: &Config, rng: &mut ChaCha8Rng, sink: S) {
         (false, true) => 0.2,
         (false, false) => 0.0,
     };
+    let load = LoadRule::for_target(&config.target);
     let mut draw = Draw {
         config,
         rng,
@@ -664,10 +667,9 @@ fn draw_ops<S: OpSink>(config: &Config, rng: &mut ChaCha8Rng, sink: S) {
             keys: KeyPool::new(config.key_space),
             live: [false; MAX_CURSORS],
             next_value: 1,
-            log_buckets: (0..)
-                .find(|&b| !over_load_factor(u64::from(config.initial_capacity), b))
-                .unwrap_or(0),
+            log_buckets: load.initial_log_buckets(config.initial_capacity),
             growth_left: 0,
+            load,
         },
         ops: Capped { sink, cap: len },
         handles,
@@ -1127,7 +1129,7 @@ impl<S: OpSink> Draw<'_, S> {
     /// Whether filling the map to just below the threshold of `log_buckets` leaves room in the
     /// key space for the keys that cross it, and takes at most half the ops left.
     fn fits(&self, log_buckets: u32) -> bool {
-        let full = threshold(log_buckets);
+        let full = self.state.load.threshold(log_buckets);
         let need = full.saturating_sub(self.state.keys.len() as u64);
         full + 4 <= self.config.key_space && need <= self.remaining() as u64 / 2
     }
@@ -1135,7 +1137,7 @@ impl<S: OpSink> Draw<'_, S> {
     /// Inserts new keys until the count reaches the threshold of `log_buckets`, stepping `cursor`
     /// now and then so that it stays part-way through its walk.
     fn fill_to_threshold(&mut self, log_buckets: u32, cursor: Option<usize>) {
-        while (self.state.keys.len() as u64) < threshold(log_buckets) {
+        while (self.state.keys.len() as u64) < self.state.load.threshold(log_buckets) {
             let Some(key) = self.absent_key() else {
                 return;
             };
@@ -1184,6 +1186,63 @@ impl<S: OpSink> Draw<'_, S> {
 /// a doubling growth (Go's `overLoadFactor` is false up to here).
 fn threshold(log_buckets: u32) -> u64 {
     ((13u64 << log_buckets.min(58)) / 2).max(8)
+}
+
+/// When an insert grows the target's map: what the growth episodes aim their fills at, so that
+/// a cursor is live when the map actually grows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LoadRule {
+    /// Go's map (and map-core): 2^B buckets of 8 slots, growing past 6.5 entries per bucket.
+    GoBuckets,
+    /// Java's ConcurrentHashMap (JDK 17): a table of 2^B bins that resizes when an insert takes
+    /// the count to `n - n/4` (0.75 n; 2 for a table of 2), starting at `tableSizeFor(1 +
+    /// capacity / 0.75)` bins (at least 2).
+    JavaChm,
+}
+
+impl LoadRule {
+    /// The rule of the target named `name`.
+    fn for_target(name: &str) -> LoadRule {
+        if name == crate::target::java::NAME {
+            LoadRule::JavaChm
+        } else {
+            LoadRule::GoBuckets
+        }
+    }
+
+    /// Whether a map of 2^`log_buckets` buckets that has just reached `count` entries grows.
+    #[inline(always)]
+    fn over(self, count: u64, log_buckets: u32) -> bool {
+        match self {
+            LoadRule::GoBuckets => over_load_factor(count, log_buckets),
+            LoadRule::JavaChm => count > self.threshold(log_buckets),
+        }
+    }
+
+    /// The most entries a map of 2^`log_buckets` buckets holds before an insert of a new key
+    /// grows it.
+    fn threshold(self, log_buckets: u32) -> u64 {
+        match self {
+            LoadRule::GoBuckets => threshold(log_buckets),
+            LoadRule::JavaChm => {
+                let n = 1u64 << log_buckets.clamp(1, 62);
+                n - (n >> 2) - 1
+            }
+        }
+    }
+
+    /// The log2 of the bucket count a map made with `capacity` starts with.
+    fn initial_log_buckets(self, capacity: u32) -> u32 {
+        match self {
+            LoadRule::GoBuckets => (0..)
+                .find(|&b| !over_load_factor(u64::from(capacity), b))
+                .unwrap_or(0),
+            LoadRule::JavaChm => {
+                let size = 1 + (u64::from(capacity.max(1)) * 4) / 3;
+                size.next_power_of_two().trailing_zeros().max(1)
+            }
+        }
+    }
 }
 
 impl<S: OpSink> Draw<'_, S> {
@@ -1274,6 +1333,28 @@ mod tests {
         let mut ops = Vec::new();
         draw_ops(config, rng, &mut ops);
         ops
+    }
+
+    #[test]
+    fn the_java_load_rule_has_concurrent_hash_maps_resize_points() {
+        // Measured on JDK 17 through the table field: `new ConcurrentHashMap<>(c)` for c = 0
+        // resizes at 2, 3, 6, 12, 24 and 48 entries; for c = 8 it starts at 16 bins.
+        let rule = LoadRule::JavaChm;
+        let mut log = rule.initial_log_buckets(0);
+        let mut resized_at = Vec::new();
+        for count in 1..=48 {
+            if rule.over(count, log) {
+                resized_at.push(count);
+                log += 1;
+            }
+        }
+        assert_eq!(resized_at, [2, 3, 6, 12, 24, 48]);
+        assert_eq!(rule.initial_log_buckets(8), 4);
+        assert_eq!(rule.initial_log_buckets(16), 5);
+        assert_eq!(rule.initial_log_buckets(100), 8);
+        assert_eq!(rule.threshold(4), 11);
+        assert_eq!(LoadRule::for_target("java-chm"), LoadRule::JavaChm);
+        assert_eq!(LoadRule::for_target("go"), LoadRule::GoBuckets);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 pub mod driver;
 pub mod go;
+pub mod java;
 mod map_core;
 mod std_maps;
 pub mod striped;
@@ -467,12 +468,13 @@ pub fn builtin() -> &'static [TargetInfo] {
     &BUILTIN
 }
 
-static BUILTIN: [TargetInfo; 7] = [
+static BUILTIN: [TargetInfo; 8] = [
     map_core::INFO,
     std_maps::HASH_MAP_INFO,
     std_maps::BTREE_MAP_INFO,
     go::INFO,
     go::NATURAL_INFO,
+    java::INFO,
     striped::INFO,
     striped::RACY_INFO,
 ];
