@@ -1,5 +1,6 @@
-//! Detection rates: for each fault of map-core, the share of seeds in a fixed range whose program
-//! catches it.
+//! Detection rates: for each fault of map-core, and each planted fault of the weak example
+//! ([`crate::target::weak_example`]), the share of seeds in a fixed range whose program catches
+//! it.
 //!
 //! Seeds-to-first-detection ([`crate::runner::detect`]) says little about a generator: one lucky
 //! seed hides a class that the other 999 programs never exercise. The rate over a fixed range is
@@ -17,7 +18,11 @@ use std::sync::Mutex;
 
 use map_core::Fault;
 
-use crate::runner::passes;
+use crate::exec;
+use crate::failure::FailureKind;
+use crate::runner::{passes, program_on};
+use crate::target::weak_example::Planted;
+use crate::target::TargetInfo;
 
 /// The goal for the length of a fault's shrunk failing program: 12 ops, or, for a fault whose
 /// smallest failing program is longer, a bound just above that minimum.
@@ -29,9 +34,12 @@ use crate::runner::passes;
 pub fn max_shrunk_len(fault: Fault) -> usize {
     match fault {
         Fault::NoSameSizeGrowth => 32,
-        _ => 12,
+        _ => MAX_SHRUNK_LEN,
     }
 }
+
+/// The goal for the length of a planted fault's shrunk failing program.
+pub const MAX_SHRUNK_LEN: usize = 12;
 
 /// How many seeds of a range caught one fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,55 +92,179 @@ impl DetectionTable {
 /// # Panics
 /// If a fault is asked for and sim was built without the `faults` feature (as [`crate::exec::run`]).
 pub fn detection_rates(faults: &[Fault], seeds: Range<u64>, jobs: usize) -> DetectionTable {
+    let catches: Vec<Box<dyn Fn(u64) -> bool + Sync>> = faults
+        .iter()
+        .map(|&fault| Box::new(move |seed| !passes(seed, Some(fault))) as _)
+        .collect();
+    let counted = count_seeds(seeds.clone(), jobs, &|seed| passes(seed, None), &catches);
+    DetectionTable {
+        seeds,
+        unhealthy: counted.unhealthy,
+        rates: faults
+            .iter()
+            .zip(counted.caught)
+            .map(|(&fault, caught)| DetectionRate {
+                fault,
+                seeds: counted.healthy,
+                caught,
+            })
+            .collect(),
+    }
+}
+
+/// How many seeds of a range caught one planted fault of a target other than map-core.
+#[derive(Clone, Copy, Debug)]
+pub struct PlantedRate {
+    /// The fault.
+    pub planted: Planted,
+    /// Seeds whose program runs clean on the correct map (the denominator).
+    pub seeds: u64,
+    /// Of those, the seeds whose program fails, on the map with the fault, the check the fault
+    /// breaks ([`Planted::check`]).
+    pub caught: u64,
+}
+
+impl PlantedRate {
+    /// `caught / seeds`, 0 for no seeds.
+    pub fn rate(&self) -> f64 {
+        if self.seeds == 0 {
+            0.0
+        } else {
+            self.caught as f64 / self.seeds as f64
+        }
+    }
+}
+
+/// The detection rates of planted faults over one seed range.
+#[derive(Clone, Debug)]
+pub struct PlantedTable {
+    /// The seeds run.
+    pub seeds: Range<u64>,
+    /// Seeds whose program fails on one of the correct maps, in increasing order: left out of
+    /// every rate.
+    pub unhealthy: Vec<u64>,
+    /// One entry per fault, in the order asked for.
+    pub rates: Vec<PlantedRate>,
+}
+
+impl PlantedTable {
+    /// The fault caught by the fewest seeds (the first such in the order asked for).
+    pub fn weakest(&self) -> Option<&PlantedRate> {
+        self.rates.iter().reduce(|weakest, rate| {
+            if rate.caught < weakest.caught {
+                rate
+            } else {
+                weakest
+            }
+        })
+    }
+}
+
+/// Whether `seed`'s program for `target` (no map-core fault) fails the check `check`.
+pub fn fails_check(seed: u64, target: &TargetInfo, check: FailureKind) -> bool {
+    let program = program_on(seed, target, None);
+    exec::run_on(&program, target, None).is_err_and(|f| f.kind == check)
+}
+
+/// Runs every seed of `seeds` on the correct maps of `planted` and on each planted fault's map,
+/// on `jobs` threads. A seed catches a fault when its program fails the fault's rule with the
+/// fault and runs clean on the correct map: a program that fails another check first shows a
+/// bug, but not the rule the fault is there to prove.
+pub fn planted_detection_rates(
+    planted: &[Planted],
+    seeds: Range<u64>,
+    jobs: usize,
+) -> PlantedTable {
+    let mut healthy_targets: Vec<&'static TargetInfo> = Vec::new();
+    for p in planted {
+        if !healthy_targets.contains(&p.healthy) {
+            healthy_targets.push(p.healthy);
+        }
+    }
+    let healthy = |seed| {
+        healthy_targets
+            .iter()
+            .all(|&target| exec::run_on(&program_on(seed, target, None), target, None).is_ok())
+    };
+    let catches: Vec<Box<dyn Fn(u64) -> bool + Sync>> = planted
+        .iter()
+        .map(|&p| Box::new(move |seed| fails_check(seed, p.target, p.check)) as _)
+        .collect();
+    let counted = count_seeds(seeds.clone(), jobs, &healthy, &catches);
+    PlantedTable {
+        seeds,
+        unhealthy: counted.unhealthy,
+        rates: planted
+            .iter()
+            .zip(counted.caught)
+            .map(|(&planted, caught)| PlantedRate {
+                planted,
+                seeds: counted.healthy,
+                caught,
+            })
+            .collect(),
+    }
+}
+
+/// What [`count_seeds`] counted.
+struct Counted {
+    healthy: u64,
+    unhealthy: Vec<u64>,
+    caught: Vec<u64>,
+}
+
+/// For every seed of `seeds`, on `jobs` threads: whether it is `healthy`, and if so which of
+/// `catches` it satisfies. Workers take seeds from a shared counter and only sums cross
+/// threads, so the counts depend on the seeds alone.
+fn count_seeds(
+    seeds: Range<u64>,
+    jobs: usize,
+    healthy: &(dyn Fn(u64) -> bool + Sync),
+    catches: &[Box<dyn Fn(u64) -> bool + Sync>],
+) -> Counted {
     let next = AtomicU64::new(seeds.start);
-    let merged = Mutex::new((vec![0u64; faults.len()], Vec::new(), 0u64));
+    let merged = Mutex::new(Counted {
+        healthy: 0,
+        unhealthy: Vec::new(),
+        caught: vec![0; catches.len()],
+    });
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| {
-                let mut caught = vec![0u64; faults.len()];
-                let mut unhealthy = Vec::new();
-                let mut healthy = 0u64;
+                let mut local = Counted {
+                    healthy: 0,
+                    unhealthy: Vec::new(),
+                    caught: vec![0; catches.len()],
+                };
                 loop {
                     let seed = next.fetch_add(1, Ordering::Relaxed);
                     if seed >= seeds.end {
                         break;
                     }
-                    if !passes(seed, None) {
-                        unhealthy.push(seed);
+                    if !healthy(seed) {
+                        local.unhealthy.push(seed);
                         continue;
                     }
-                    healthy += 1;
-                    for (count, &fault) in caught.iter_mut().zip(faults) {
-                        *count += u64::from(!passes(seed, Some(fault)));
+                    local.healthy += 1;
+                    for (count, catches) in local.caught.iter_mut().zip(catches) {
+                        *count += u64::from(catches(seed));
                     }
                 }
                 let mut merged = merged
                     .lock()
                     .expect("no worker panics while holding the lock");
-                for (total, count) in merged.0.iter_mut().zip(caught) {
+                for (total, count) in merged.caught.iter_mut().zip(local.caught) {
                     *total += count;
                 }
-                merged.1.extend(unhealthy);
-                merged.2 += healthy;
+                merged.unhealthy.extend(local.unhealthy);
+                merged.healthy += local.healthy;
             });
         }
     });
-    let (caught, mut unhealthy, healthy) = merged.into_inner().expect("workers finished");
+    let mut counted = merged.into_inner().expect("workers finished");
     // Threads finish in any order: sort so the table does not depend on it.
-    unhealthy.sort_unstable();
-    DetectionTable {
-        seeds,
-        unhealthy,
-        rates: faults
-            .iter()
-            .zip(caught)
-            .map(|(&fault, caught)| DetectionRate {
-                fault,
-                seeds: healthy,
-                caught,
-            })
-            .collect(),
-    }
+    counted.unhealthy.sort_unstable();
+    counted
 }
 
 #[cfg(all(test, feature = "faults"))]

@@ -309,49 +309,84 @@ pub fn run_summary(
 /// What `sim faults` found for one fault, for [`faults_summary`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultResult {
-    /// The fault's rate over the rate seeds.
-    pub rate: DetectionRate,
+    /// The fault's name.
+    pub fault: String,
+    /// Seeds of the rate range that run clean without the fault (the rate's denominator).
+    pub rate_seeds: u64,
+    /// Of those, the seeds that catch the fault.
+    pub caught: u64,
     /// The first detection: seed, seconds, check, shrunk length; `None` if none within budget.
     pub first: Option<(u64, f64, String, usize)>,
     /// The most ops its shrunk program may have.
     pub max_shrunk_len: usize,
+    /// Where a detecting seed replays: the target and, for a map-core fault, the fault to
+    /// inject (a planted fault of another target is a target of its own).
+    pub replay_on: (String, Option<String>),
 }
 
-/// The summary of one `sim faults`: map-core, the rate seeds, each fault's detection, and the
-/// seeds that fail without a fault (`unhealthy`, with their check) as its failures.
+impl FaultResult {
+    /// The row of map-core fault `rate.fault`.
+    pub fn of_map_core(rate: &DetectionRate) -> FaultResult {
+        FaultResult {
+            fault: rate.fault.name().to_string(),
+            rate_seeds: rate.seeds,
+            caught: rate.caught,
+            first: None,
+            max_shrunk_len: crate::detection::max_shrunk_len(rate.fault),
+            replay_on: (
+                target::DEFAULT_TARGET.to_string(),
+                Some(rate.fault.name().to_string()),
+            ),
+        }
+    }
+
+    /// The row of a planted fault of another target ([`crate::detection::PlantedRate`]).
+    pub fn of_planted(rate: &crate::detection::PlantedRate) -> FaultResult {
+        FaultResult {
+            fault: rate.planted.name.to_string(),
+            rate_seeds: rate.seeds,
+            caught: rate.caught,
+            first: None,
+            max_shrunk_len: crate::detection::MAX_SHRUNK_LEN,
+            replay_on: (rate.planted.target.name.to_string(), None),
+        }
+    }
+}
+
+/// The summary of one `sim faults`: the target whose faults ran (map-core, or the weak example),
+/// the rate seeds, each fault's detection, and the seeds that fail without a fault (`unhealthy`:
+/// seed, the correct target it fails on, and its check) as its failures.
+#[allow(clippy::too_many_arguments)]
 pub fn faults_summary(
     command_line: Vec<String>,
+    of: &TargetInfo,
     seeds: SeedSet,
     jobs: usize,
     wall_time_seconds: f64,
     results: &[FaultResult],
-    unhealthy: &[(u64, Problem)],
+    unhealthy: &[(u64, &str, Problem)],
     exit_code: u8,
 ) -> Summary {
-    let map_core = target::default_target();
     let detections = results
         .iter()
-        .map(|r| {
-            let fault = r.rate.fault.name();
-            FaultDetection {
-                fault: fault.to_string(),
-                rate_seeds: r.rate.seeds,
-                caught: r.rate.caught,
-                first_seed: r.first.as_ref().map(|f| f.0),
-                detect_seconds: r.first.as_ref().map(|f| f.1),
-                check: r.first.as_ref().map(|f| f.2.clone()),
-                shrunk_len: r.first.as_ref().map(|f| f.3),
-                max_shrunk_len: r.max_shrunk_len,
-                replay: r
-                    .first
-                    .as_ref()
-                    .map(|f| seed_replay_command(f.0, map_core.name, Some(fault))),
-            }
+        .map(|r| FaultDetection {
+            fault: r.fault.clone(),
+            rate_seeds: r.rate_seeds,
+            caught: r.caught,
+            first_seed: r.first.as_ref().map(|f| f.0),
+            detect_seconds: r.first.as_ref().map(|f| f.1),
+            check: r.first.as_ref().map(|f| f.2.clone()),
+            shrunk_len: r.first.as_ref().map(|f| f.3),
+            max_shrunk_len: r.max_shrunk_len,
+            replay: r
+                .first
+                .as_ref()
+                .map(|f| seed_replay_command(f.0, &r.replay_on.0, r.replay_on.1.as_deref())),
         })
         .collect();
     let failures = unhealthy
         .iter()
-        .map(|(seed, problem)| {
+        .map(|(seed, target, problem)| {
             let (check, description) = problem_check(problem);
             FailureRecord {
                 seed: *seed,
@@ -359,7 +394,7 @@ pub fn faults_summary(
                 description,
                 allowed: false,
                 trace: None,
-                replay: seed_replay_command(*seed, map_core.name, None),
+                replay: seed_replay_command(*seed, target, None),
             }
         })
         .collect();
@@ -367,7 +402,7 @@ pub fn faults_summary(
         command: Command::Faults,
         command_line,
         target: TargetId {
-            name: map_core.name.to_string(),
+            name: of.name.to_string(),
             version: None,
         },
         fault: None,
@@ -381,7 +416,7 @@ pub fn faults_summary(
         audits: None,
         ops_per_second: None,
         wall_time_seconds,
-        state_coverage: map_core.capabilities.state,
+        state_coverage: of.capabilities.state,
         coverage: None,
         failures,
         detections,

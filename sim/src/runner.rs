@@ -323,6 +323,31 @@ pub fn detect(fault: Option<Fault>, budget: u64) -> Option<Detection> {
     })
 }
 
+/// Runs seeds `0..budget` in order on one thread on `target` (no map-core fault), until one
+/// fails the check `check`: a planted fault of a target other than map-core
+/// ([`crate::target::weak_example::planted`]) is detected by a program that fails the rule it
+/// breaks. A program that fails another check first does not show that rule and is passed over.
+pub fn detect_check_on(
+    target: &TargetInfo,
+    check: crate::failure::FailureKind,
+    budget: u64,
+) -> Option<Detection> {
+    let started = Instant::now();
+    (0..budget).find_map(|seed| {
+        let program = program_on(seed, target, None);
+        let failure = exec::run_on(&program, target, None)
+            .err()
+            .filter(|f| f.kind == check)?;
+        Some(Detection {
+            seed,
+            seeds_tried: seed + 1,
+            program,
+            failure,
+            elapsed: started.elapsed(),
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ mod map_core;
 mod std_maps;
 pub mod striped;
 mod timed_reader;
+pub mod weak_example;
 
 use std::fmt;
 
@@ -468,7 +469,7 @@ pub fn builtin() -> &'static [TargetInfo] {
     &BUILTIN
 }
 
-static BUILTIN: [TargetInfo; 8] = [
+static BUILTIN: [TargetInfo; 10] = [
     map_core::INFO,
     std_maps::HASH_MAP_INFO,
     std_maps::BTREE_MAP_INFO,
@@ -477,6 +478,8 @@ static BUILTIN: [TargetInfo; 8] = [
     java::INFO,
     striped::INFO,
     striped::RACY_INFO,
+    weak_example::INFO,
+    weak_example::PER_ELEMENT_INFO,
 ];
 
 /// The built-in target named exactly `name` (for Go, the entry that stands for every
@@ -487,10 +490,15 @@ pub fn find(name: &str) -> Option<&'static TargetInfo> {
 
 /// The target named `name`, or an error: for a Go name (`go`, `go@1.26`, `go-natural@1.19.8`,
 /// `go@/path/to/go`) the target on that toolchain, or why it cannot be had (not installed: the
-/// error lists the installed ones); otherwise the built-in target, or an error listing them.
+/// error lists the installed ones); a planted fault of the weak example
+/// (`weak-example-wraps-around`, [`weak_example::planted`]); otherwise the built-in target, or
+/// an error listing them.
 pub fn lookup(name: &str) -> Result<&'static TargetInfo, String> {
     if let Some(answer) = go::lookup(name) {
         return answer;
+    }
+    if let Some(planted) = weak_example::lookup(name) {
+        return Ok(planted);
     }
     find(name).ok_or_else(|| {
         let names: Vec<&str> = builtin().iter().map(|t| t.name).collect();

@@ -113,8 +113,17 @@ pub fn tries(text: &str) -> Result<usize, String> {
 pub fn fault(text: &str) -> Result<Fault, String> {
     Fault::from_str(text).map_err(|_| {
         let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+        let planted = sim::target::weak_example::planted("weak-example");
+        // A planted fault of the weak example is a target of its own, not a `--fault`.
+        let hint = match planted.iter().find(|p| p.fault.name() == text) {
+            Some(p) => format!(
+                " (`{text}` is weak-example's: use --target {})",
+                p.target.name
+            ),
+            None => String::new(),
+        };
         format!(
-            "unknown fault `{text}`; expected one of: {}",
+            "unknown fault `{text}`{hint}; expected one of map-core's: {}",
             names.join(", ")
         )
     })

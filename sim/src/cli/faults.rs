@@ -1,4 +1,5 @@
-//! `sim faults`: the fault-detection table. For every fault of map-core, the seeds and time the
+//! `sim faults`: the fault-detection table. For every fault of map-core (or, with `--target
+//! weak-example`, every planted fault of the weakly consistent example), the seeds and time the
 //! simulator needs to detect it, the length of the shrunk program, and the share of a fixed seed
 //! range that catches it (the detection rate, [`sim::detection`]).
 
@@ -8,6 +9,7 @@ use std::time::Instant;
 use map_core::Fault;
 use sim::results::FaultResult;
 use sim::runner::{Problem, SeedSet};
+use sim::target::{self, weak_example, TargetInfo};
 use sim::{detection, exec, runner, shrink};
 
 use super::args::{self, SeedRange};
@@ -26,6 +28,8 @@ const DEFAULT_RATE_SEEDS: SeedRange = SeedRange {
 /// `--jobs` threads and do not depend on it. The last line is the weakest fault's rate, the
 /// figure of merit of the generator. Exits 1 if some fault is not detected within the budget or
 /// does not shrink to at most 12 ops (or its own minimum: `sim::detection::max_shrunk_len`).
+/// With `--target weak-example`, a seed detects a planted fault only by failing the rule of §7
+/// it breaks, and the failure column names that check (`weak/w4-unending`).
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXIT_CODES)]
 pub struct Args {
@@ -41,9 +45,17 @@ pub struct Args {
     /// Also write the table as JSON to FILE (docs/results-schema.md), before exiting.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Whose faults: map-core's (the default, needs the `faults` feature), or the planted faults
+    /// of the weakly consistent example, one per rule of semantics.md §7 (`weak-example`; or
+    /// `weak-example-per-element`, its own only).
+    #[arg(long, value_parser = args::target, value_name = "NAME", default_value = "map-core")]
+    target: &'static TargetInfo,
 }
 
 pub fn run(args: Args) -> Result<Outcome, UsageError> {
+    if args.target.name != target::DEFAULT_TARGET {
+        return run_planted(&args);
+    }
     if !cfg!(feature = "faults") {
         return Err(UsageError(
             "the fault table needs sim built with the `faults` feature: cargo run --release -p sim --features faults -- faults"
@@ -54,49 +66,15 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
     let started = Instant::now();
     let table = detection::detection_rates(&Fault::ALL, range.start..range.end, args.jobs);
     let rates_time = started.elapsed();
-    let rate_header = format!("rate {}..{}", range.start, range.end);
-    println!(
-        "{:<32} {:>6} {:>10} {:<34} {:>9} {:>10} {:>16}",
-        "fault", "seeds", "detect", "failure", "shrunk", "shrink", rate_header
-    );
+    print_header(range);
     let mut all_good = true;
     let mut results = Vec::new();
     for (fault, rate) in Fault::ALL.into_iter().zip(&table.rates) {
-        let mut result = FaultResult {
-            rate: *rate,
-            first: None,
-            max_shrunk_len: sim::detection::max_shrunk_len(fault),
-        };
-        let rate_cell = format!("{:>5.1}% ({:>4})", 100.0 * rate.rate(), rate.caught);
-        let Some(found) = runner::detect(Some(fault), args.budget) else {
-            println!(
-                "{:<32} not detected in {} seeds {rate_cell:>60}",
-                fault.name(),
-                args.budget
-            );
-            all_good = false;
-            results.push(result);
-            continue;
-        };
-        let started = Instant::now();
-        let shrunk = shrink::shrink(&found.program, &found.failure);
-        let shrink_time = started.elapsed();
-        all_good &= shrunk.after_len <= sim::detection::max_shrunk_len(fault);
-        println!(
-            "{:<32} {:>6} {:>8.3} s {:<34} {:>5} ops {:>8.3} s {rate_cell:>16}",
-            fault.name(),
-            found.seeds_tried,
-            found.elapsed.as_secs_f64(),
-            found.failure.kind.describe(),
-            shrunk.after_len,
-            shrink_time.as_secs_f64()
-        );
-        result.first = Some((
-            found.seed,
-            found.elapsed.as_secs_f64(),
-            found.failure.kind.name(),
-            shrunk.after_len,
-        ));
+        let mut result = FaultResult::of_map_core(rate);
+        let found = runner::detect(Some(fault), args.budget);
+        all_good &= row(&mut result, found, args.budget, &|found| {
+            found.failure.kind.describe()
+        });
         results.push(result);
     }
     if !table.unhealthy.is_empty() {
@@ -122,15 +100,12 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
             weakest.seeds
         );
     }
-    let outcome = if all_good {
-        Outcome::Clean
-    } else {
-        Outcome::BugFound
-    };
+    let outcome = outcome(all_good);
     if let Some(path) = &args.json {
         // How each unhealthy seed fails, for its check: map-core is deterministic, so it fails
         // again the same way.
-        let unhealthy: Vec<(u64, Problem)> = table
+        let map_core = target::default_target();
+        let unhealthy: Vec<(u64, &str, Problem)> = table
             .unhealthy
             .iter()
             .map(|&seed| {
@@ -140,19 +115,183 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
                         "failed without a fault, then ran clean when run again".to_string(),
                     ),
                 };
-                (seed, problem)
+                (seed, map_core.name, problem)
             })
             .collect();
-        let summary = sim::results::faults_summary(
-            super::results::command_line(),
-            SeedSet::range(range.start, range.end),
-            args.jobs,
-            started.elapsed().as_secs_f64(),
-            &results,
-            &unhealthy,
-            super::results::exit_code(outcome),
-        );
-        super::results::write(path, &summary)?;
+        write_json(
+            path, &args, map_core, range, started, &results, &unhealthy, outcome,
+        )?;
     }
     Ok(outcome)
+}
+
+/// The table of a target's planted faults ([`sim::target::weak_example::planted`]): detection,
+/// shrunk length and rate as for map-core's, where a seed detects a fault only by failing the
+/// rule of §7 the fault breaks (the failure column names it).
+fn run_planted(args: &Args) -> Result<Outcome, UsageError> {
+    let planted = weak_example::planted(args.target.name);
+    if planted.is_empty() {
+        return Err(UsageError(format!(
+            "target `{}` has no planted faults; `sim faults` measures map-core's (the default) \
+             and weak-example's (--target weak-example, or weak-example-per-element for its own)",
+            args.target.name
+        )));
+    }
+    let range = args.rate_seeds.unwrap_or(DEFAULT_RATE_SEEDS);
+    let started = Instant::now();
+    let table = detection::planted_detection_rates(&planted, range.start..range.end, args.jobs);
+    let rates_time = started.elapsed();
+    print_header(range);
+    let mut all_good = true;
+    let mut results = Vec::new();
+    for rate in &table.rates {
+        let p = rate.planted;
+        let mut result = FaultResult::of_planted(rate);
+        let found = runner::detect_check_on(p.target, p.check, args.budget);
+        all_good &= row(&mut result, found, args.budget, &|found| {
+            found.failure.kind.name()
+        });
+        results.push(result);
+    }
+    if !table.unhealthy.is_empty() {
+        println!(
+            "seeds failing on the correct map (left out of the rates): {:?}",
+            table.unhealthy
+        );
+        all_good = false;
+    }
+    println!(
+        "rates over {} seeds in {:.1} s on {} threads; a seed detects a fault by failing its rule",
+        table.rates.first().map_or(0, |r| r.seeds),
+        rates_time.as_secs_f64(),
+        args.jobs
+    );
+    if let Some(weakest) = table.weakest() {
+        println!(
+            "weakest detection rate: {:.1}% ({}, {} of {} seeds)",
+            100.0 * weakest.rate(),
+            weakest.planted.name,
+            weakest.caught,
+            weakest.seeds
+        );
+    }
+    let outcome = outcome(all_good);
+    if let Some(path) = &args.json {
+        let mut unhealthy: Vec<(u64, &str, Problem)> = Vec::new();
+        for &seed in &table.unhealthy {
+            let mut healthy: Vec<&'static TargetInfo> = Vec::new();
+            for p in &planted {
+                if !healthy.contains(&p.healthy) {
+                    healthy.push(p.healthy);
+                }
+            }
+            for target in healthy {
+                if let Err(failure) =
+                    exec::run_on(&runner::program_on(seed, target, None), target, None)
+                {
+                    unhealthy.push((seed, target.name, Problem::Check(failure)));
+                }
+            }
+        }
+        write_json(
+            path,
+            args,
+            args.target,
+            range,
+            started,
+            &results,
+            &unhealthy,
+            outcome,
+        )?;
+    }
+    Ok(outcome)
+}
+
+fn print_header(range: SeedRange) {
+    let rate_header = format!("rate {}..{}", range.start, range.end);
+    println!(
+        "{:<32} {:>6} {:>10} {:<34} {:>9} {:>10} {:>16}",
+        "fault", "seeds", "detect", "failure", "shrunk", "shrink", rate_header
+    );
+}
+
+/// Prints the row of one fault from its first detection (shrinking it), fills in `result`, and
+/// says whether the fault was found and shrank to its goal; `check` names the failure.
+fn row(
+    result: &mut FaultResult,
+    found: Option<runner::Detection>,
+    budget: u64,
+    check: &dyn Fn(&runner::Detection) -> String,
+) -> bool {
+    let rate_cell = format!(
+        "{:>5.1}% ({:>4})",
+        100.0 * rate(result.caught, result.rate_seeds),
+        result.caught
+    );
+    let Some(found) = found else {
+        println!(
+            "{:<32} not detected in {budget} seeds {rate_cell:>60}",
+            result.fault
+        );
+        return false;
+    };
+    let started = Instant::now();
+    let shrunk = shrink::shrink(&found.program, &found.failure);
+    let shrink_time = started.elapsed();
+    println!(
+        "{:<32} {:>6} {:>8.3} s {:<34} {:>5} ops {:>8.3} s {rate_cell:>16}",
+        result.fault,
+        found.seeds_tried,
+        found.elapsed.as_secs_f64(),
+        check(&found),
+        shrunk.after_len,
+        shrink_time.as_secs_f64()
+    );
+    result.first = Some((
+        found.seed,
+        found.elapsed.as_secs_f64(),
+        found.failure.kind.name(),
+        shrunk.after_len,
+    ));
+    shrunk.after_len <= result.max_shrunk_len
+}
+
+fn rate(caught: u64, seeds: u64) -> f64 {
+    if seeds == 0 {
+        0.0
+    } else {
+        caught as f64 / seeds as f64
+    }
+}
+
+fn outcome(all_good: bool) -> Outcome {
+    if all_good {
+        Outcome::Clean
+    } else {
+        Outcome::BugFound
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_json(
+    path: &std::path::Path,
+    args: &Args,
+    of: &TargetInfo,
+    range: SeedRange,
+    started: Instant,
+    results: &[FaultResult],
+    unhealthy: &[(u64, &str, Problem)],
+    outcome: Outcome,
+) -> Result<(), UsageError> {
+    let summary = sim::results::faults_summary(
+        super::results::command_line(),
+        of,
+        SeedSet::range(range.start, range.end),
+        args.jobs,
+        started.elapsed().as_secs_f64(),
+        results,
+        unhealthy,
+        super::results::exit_code(outcome),
+    );
+    super::results::write(path, &summary)
 }
