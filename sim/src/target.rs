@@ -459,12 +459,14 @@ pub fn builtin() -> &'static [TargetInfo] {
     &BUILTIN
 }
 
-static BUILTIN: [TargetInfo; 5] = [
+static BUILTIN: [TargetInfo; 7] = [
     map_core::INFO,
     std_maps::HASH_MAP_INFO,
     std_maps::BTREE_MAP_INFO,
     go::INFO,
     go::NATURAL_INFO,
+    go::SYNC_INFO,
+    go::SYNC_NATURAL_INFO,
 ];
 
 /// The built-in target named exactly `name` (for Go, the entry that stands for every
