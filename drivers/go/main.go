@@ -17,6 +17,10 @@
 //
 // and one observer file, observe_classic.go or observe_swiss.go, which turns what the mode file
 // reads into the growth flag of each step and the state counts of the `s` line.
+//
+// With the flag `-map=sync` the same binary runs Go's sync.Map instead (sync.go and the
+// sync_go1NN.go files its Go release selects by build tag), under the same protocol and the same
+// seeded or natural runtime.
 package main
 
 import (
@@ -141,13 +145,34 @@ func (blindObserver) stepped(*cursor, bool)   {}
 func (blindObserver) reported() []int         { return nil }
 func (blindObserver) count(int) uint64        { return 0 }
 
+// usage is the driver's command line.
+const usage = "usage: sim-go-driver [-map=runtime|-map=sync]"
+
 func main() {
+	syncMap := false
+	for _, arg := range os.Args[1:] {
+		switch arg {
+		case "-map=runtime":
+			syncMap = false
+		case "-map=sync":
+			syncMap = true
+		default:
+			fmt.Fprintf(os.Stderr, "sim-go-driver: unknown argument %q\n%s\n", arg, usage)
+			os.Exit(2)
+		}
+	}
 	d := &driver{
 		in:  bufio.NewReaderSize(os.Stdin, 1<<20),
 		out: bufio.NewWriterSize(os.Stdout, 1<<20),
 		key: reflect.New(reflect.TypeOf(uint64(0))).Elem(),
 		val: reflect.New(reflect.TypeOf(uint64(0))).Elem(),
 		obs: newObserver(),
+	}
+	implementation := "go-runtime-map"
+	if syncMap {
+		// sync.Map has no growth the driver can see.
+		d.obs = blindObserver{}
+		implementation = "go-sync-map"
 	}
 	state := "unknown"
 	if d.obs.known() {
@@ -157,7 +182,7 @@ func main() {
 	if modeSeeded {
 		seeded = " seeded"
 	}
-	fmt.Fprintf(d.out, "hello sim-driver %d go-runtime-map/%s state=%s%s\n", protocolVersion, runtime.Version(), state, seeded)
+	fmt.Fprintf(d.out, "hello sim-driver %d %s/%s state=%s%s\n", protocolVersion, implementation, runtime.Version(), state, seeded)
 	d.flush()
 	for {
 		line, err := d.line()
@@ -185,7 +210,12 @@ func main() {
 			d.answerError("capacity " + strconv.FormatUint(capacity, 10) + " is too large")
 			continue
 		}
-		d.run(int(capacity), seed)
+		if syncMap {
+			// sync.Map takes no capacity hint.
+			d.runSync(seed)
+		} else {
+			d.run(int(capacity), seed)
+		}
 	}
 }
 
@@ -484,6 +514,15 @@ func (d *driver) run(capacity int, seed uint64) {
 	for k, v := range m {
 		d.contents = append(d.contents, k, v)
 	}
+	d.writeContents()
+	d.writeCounts()
+	d.buf = append(d.buf[:0], "done\n"...)
+	d.write()
+	d.flush()
+}
+
+// writeContents writes the `c` line and the entries collected in d.contents.
+func (d *driver) writeContents() {
 	d.buf = append(d.buf[:0], 'c', ' ')
 	d.buf = strconv.AppendInt(d.buf, int64(len(d.contents)/2), 10)
 	d.buf = append(d.buf, '\n')
@@ -494,10 +533,6 @@ func (d *driver) run(capacity int, seed uint64) {
 		d.buf = append(d.buf, '\n')
 	}
 	d.write()
-	d.writeCounts()
-	d.buf = append(d.buf[:0], "done\n"...)
-	d.write()
-	d.flush()
 }
 
 // writeCounts writes the `s` line, the observer's counts by name, when it keeps any.

@@ -469,12 +469,14 @@ pub fn builtin() -> &'static [TargetInfo] {
     &BUILTIN
 }
 
-static BUILTIN: [TargetInfo; 10] = [
+static BUILTIN: [TargetInfo; 12] = [
     map_core::INFO,
     std_maps::HASH_MAP_INFO,
     std_maps::BTREE_MAP_INFO,
     go::INFO,
     go::NATURAL_INFO,
+    go::SYNC_INFO,
+    go::SYNC_NATURAL_INFO,
     java::INFO,
     striped::INFO,
     striped::RACY_INFO,

@@ -204,6 +204,16 @@ fn a_malformed_program_gets_error_and_the_driver_stays_usable() {
     );
 }
 
+/// The file names of the natural driver for `go`, as sim builds it.
+fn natural_files(go: &target::go::toolchain::Toolchain) -> Vec<&'static str> {
+    let family = go.family().expect("a known family");
+    let (_, minor, _) = go.release().expect("a release number");
+    target::go::build::sources(target::go::build::Mode::Natural, family, minor)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
 /// The assembly of the driver's `clearMap` calls `runtime.mapclear`: the idiom is compiled as
 /// the clear it stands for, not as a delete per key.
 #[test]
@@ -221,7 +231,7 @@ fn the_driver_clear_compiles_to_runtime_mapclear() {
     let output = target::go::toolchain::clean_go_command(&go.go)
         .args(["build", "-gcflags=-S", "-o"])
         .arg(out_dir.join("driver"))
-        .args(["main.go", "natural.go", "observe_classic.go"])
+        .args(natural_files(&go))
         .current_dir(&sources)
         .output()
         .expect("go build runs");

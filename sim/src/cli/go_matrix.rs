@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sim::coverage::Coverage;
 use sim::runner::{self, Campaign, Problem, Report, SeedSet};
-use sim::target::go::{self, build::Mode, toolchain};
+use sim::target::go::{self, build::Mode, toolchain, MapKind};
 use sim::target::TargetInfo;
 
 use super::args::{self, SeedRange};
@@ -26,6 +26,10 @@ pub struct Args {
     /// Run on the unmodified runtime (go-natural@...) instead of the seeded one.
     #[arg(long)]
     natural: bool,
+    /// Which of Go's maps: `runtime` (the built-in map, go@...) or `sync` (sync.Map,
+    /// go-sync-map@...).
+    #[arg(long = "map", value_enum, default_value = "runtime")]
+    map: MapArg,
     /// Worker threads (default: the number of CPUs).
     #[arg(long, value_parser = args::jobs)]
     jobs: Option<usize>,
@@ -34,10 +38,20 @@ pub struct Args {
     time: Option<Duration>,
 }
 
+/// `--map`: which of Go's maps the matrix runs.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum MapArg {
+    /// The built-in map.
+    Runtime,
+    /// sync.Map.
+    Sync,
+}
+
 /// One version's row.
 struct Row {
     target: &'static TargetInfo,
     family: toolchain::Family,
+    map: MapKind,
     report: Report,
 }
 
@@ -73,7 +87,11 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut rows = Vec::new();
     for t in toolchains {
-        let name = go::canonical_name(mode, t);
+        let map = match args.map {
+            MapArg::Runtime => MapKind::Runtime,
+            MapArg::Sync => MapKind::Sync,
+        };
+        let name = go::canonical_name_of(map, mode, t);
         let target = sim::target::lookup(&name).map_err(UsageError)?;
         report::available(target)?;
         let campaign = Campaign {
@@ -94,6 +112,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         rows.push(Row {
             target,
             family,
+            map,
             report,
         });
     }
@@ -164,18 +183,30 @@ fn print_table(rows: &[Row]) {
                 .join("; ")
         };
         let runs = r.coverage.runs.max(1) as f64;
-        let reached: Vec<String> = states(row.family)
-            .iter()
-            .map(|&(i, name)| {
-                format!(
-                    "{name} {:.1}",
-                    100.0 * r.coverage.runs_reaching.entries()[i].1 as f64 / runs
-                )
-            })
-            .collect();
-        let family = match row.family {
-            toolchain::Family::Classic => "classic",
-            toolchain::Family::Swiss => "swiss",
+        // sync.Map reports no internal state; what its rows show is how weak its cursors were.
+        let sync_reached = [format!(
+            "cursors yielding a value newer than themselves: {} (in {:.1} % of seeds)",
+            r.coverage.total.fresh_value_cursors,
+            100.0 * r.coverage.runs_reaching.fresh_value_cursors as f64 / runs
+        )];
+        let reached: Vec<String> = if row.map == MapKind::Sync {
+            sync_reached.to_vec()
+        } else {
+            states(row.family)
+                .iter()
+                .map(|&(i, name)| {
+                    format!(
+                        "{name} {:.1}",
+                        100.0 * r.coverage.runs_reaching.entries()[i].1 as f64 / runs
+                    )
+                })
+                .collect()
+        };
+        let family = match (row.map, row.family) {
+            (MapKind::Runtime, toolchain::Family::Classic) => "classic",
+            (MapKind::Runtime, toolchain::Family::Swiss) => "swiss",
+            (MapKind::Sync, toolchain::Family::Classic) => "sync: read + dirty",
+            (MapKind::Sync, toolchain::Family::Swiss) => "sync: hash trie",
         };
         println!(
             "| {} | {family} | {} | {} | {:.2} M | {failures} | {} |",
@@ -188,5 +219,9 @@ fn print_table(rows: &[Row]) {
     }
     debug_assert_eq!(Coverage::STATES, 16);
     println!();
-    println!("replay a failing seed with: cargo run --release -p sim -- replay --seed N --target go@VERSION");
+    let base = match rows.first().map(|r| r.map) {
+        Some(MapKind::Sync) => "go-sync-map",
+        _ => "go",
+    };
+    println!("replay a failing seed with: cargo run --release -p sim -- replay --seed N --target {base}@VERSION");
 }

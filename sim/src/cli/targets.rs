@@ -15,15 +15,15 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Outcome, UsageError> {
-    println!("{:<14} {:<66} supports", "target", "what");
+    println!("{:<19} {:<70} supports", "target", "what");
     for t in target::builtin() {
         let mut supports = vec!["plain ops"];
         supports.extend(t.capabilities.names());
-        println!("{:<14} {:<66} {}", t.name, t.about, supports.join(", "));
+        println!("{:<19} {:<70} {}", t.name, t.about, supports.join(", "));
         if args.check {
             match (t.check_available)(t) {
-                Ok(()) => println!("{:<14} available here", ""),
-                Err(e) => println!("{:<14} NOT available here: {e}", ""),
+                Ok(()) => println!("{:<19} available here", ""),
+                Err(e) => println!("{:<19} NOT available here: {e}", ""),
             }
         }
     }
@@ -44,7 +44,7 @@ fn print_go_toolchains() {
         );
         return;
     }
-    println!("Go toolchains found (go@VERSION / go-natural@VERSION run on one; go@1.NN picks the newest 1.NN):");
+    println!("Go toolchains found (go@VERSION, go-natural@VERSION, go-sync-map@VERSION run on one; go@1.NN picks the newest 1.NN):");
     for t in installed {
         let family = match t.family() {
             Ok(toolchain::Family::Classic) => "classic map".to_string(),

@@ -26,6 +26,16 @@ pub const OBSERVE_SWISS: &str = include_str!("../../../../drivers/go/observe_swi
 pub const SEEDED_CLASSIC: &str = include_str!("../../../../drivers/go/seeded_classic.go");
 /// `drivers/go/seeded_swiss.go`: the seeded mode, Go 1.24 and later.
 pub const SEEDED_SWISS: &str = include_str!("../../../../drivers/go/seeded_swiss.go");
+/// `drivers/go/sync.go`: the sync.Map mode (`-map=sync`), every release.
+pub const SYNC: &str = include_str!("../../../../drivers/go/sync.go");
+/// `drivers/go/sync_go119.go`: sync.Map's methods on Go 1.19 (no Swap or Compare*).
+pub const SYNC_GO119: &str = include_str!("../../../../drivers/go/sync_go119.go");
+/// `drivers/go/sync_go120.go`: sync.Map's methods on Go 1.20 and later.
+pub const SYNC_GO120: &str = include_str!("../../../../drivers/go/sync_go120.go");
+/// `drivers/go/sync_go122.go`: clear and cursors before Go 1.23 (no Clear, no iter.Pull2).
+pub const SYNC_GO122: &str = include_str!("../../../../drivers/go/sync_go122.go");
+/// `drivers/go/sync_go123.go`: clear and cursors on Go 1.23 and later.
+pub const SYNC_GO123: &str = include_str!("../../../../drivers/go/sync_go123.go");
 
 /// The name of the built driver binary inside its directory.
 const BINARY: &str = "sim-go-driver";
@@ -52,25 +62,41 @@ impl Mode {
     }
 }
 
-/// The driver's source files for `mode` on `family`, by file name.
-pub fn sources(mode: Mode, family: Family) -> [(&'static str, &'static str); 3] {
-    match (mode, family) {
-        (Mode::Natural, _) => [
+/// The driver's source files for `mode` on `family`, by file name: the protocol, the mode's and
+/// the observer's files, then the sync.Map mode's files for Go 1.`minor` (one binary serves
+/// both of the driver's maps, `-map=runtime` and `-map=sync`). The Go files carry build tags
+/// that say the same, but `go build` of files named one by one ignores build tags, so the list
+/// is chosen here.
+pub fn sources(mode: Mode, family: Family, minor: u32) -> Vec<(&'static str, &'static str)> {
+    let mut files = match (mode, family) {
+        (Mode::Natural, _) => vec![
             ("main.go", MAIN),
             ("natural.go", NATURAL),
             ("observe_classic.go", OBSERVE_CLASSIC),
         ],
-        (Mode::Seeded, Family::Classic) => [
+        (Mode::Seeded, Family::Classic) => vec![
             ("main.go", MAIN),
             ("seeded_classic.go", SEEDED_CLASSIC),
             ("observe_classic.go", OBSERVE_CLASSIC),
         ],
-        (Mode::Seeded, Family::Swiss) => [
+        (Mode::Seeded, Family::Swiss) => vec![
             ("main.go", MAIN),
             ("seeded_swiss.go", SEEDED_SWISS),
             ("observe_swiss.go", OBSERVE_SWISS),
         ],
-    }
+    };
+    files.push(("sync.go", SYNC));
+    files.push(if minor >= 20 {
+        ("sync_go120.go", SYNC_GO120)
+    } else {
+        ("sync_go119.go", SYNC_GO119)
+    });
+    files.push(if minor >= 23 {
+        ("sync_go123.go", SYNC_GO123)
+    } else {
+        ("sync_go122.go", SYNC_GO122)
+    });
+    files
 }
 
 /// FNV-1a, 64 bits: a stable hash (std's hashers may change between releases).
@@ -96,14 +122,17 @@ pub fn target_dir() -> PathBuf {
 
 /// Everything one build is made of.
 struct Plan {
-    sources: [(&'static str, &'static str); 3],
+    sources: Vec<(&'static str, &'static str)>,
     overlay: Vec<overlay::OverlayFile>,
     key: u64,
 }
 
 fn plan(toolchain: &Toolchain, mode: Mode) -> Result<Plan, TargetError> {
     let family = toolchain.family().map_err(TargetError)?;
-    let sources = sources(mode, family);
+    let (_, minor, _) = toolchain
+        .release()
+        .ok_or_else(|| TargetError(format!("cannot read the release of {}", toolchain.version)))?;
+    let sources = sources(mode, family, minor);
     let overlay = match mode {
         Mode::Seeded => overlay::plan(toolchain).map_err(TargetError)?,
         Mode::Natural => Vec::new(),
@@ -120,7 +149,7 @@ fn plan(toolchain: &Toolchain, mode: Mode) -> Result<Plan, TargetError> {
     for flag in BUILD_FLAGS {
         part(flag.as_bytes());
     }
-    for (name, text) in sources {
+    for (name, text) in &sources {
         part(name.as_bytes());
         part(text.as_bytes());
     }
@@ -199,7 +228,7 @@ fn build_in(toolchain: &Toolchain, plan: &Plan, tmp: &Path) -> Result<(), Target
     };
     let src = tmp.join("src");
     std::fs::create_dir_all(&src).map_err(|e| io(&src, e))?;
-    for (name, text) in plan.sources {
+    for (name, text) in &plan.sources {
         let path = src.join(name);
         std::fs::write(&path, text).map_err(|e| io(&path, e))?;
     }

@@ -13,6 +13,13 @@
 //!   the toolchain's own; the target is deterministic, and a failure replays exactly.
 //! - `go-natural[@...]`: the unmodified runtime, which draws its randomness itself; a failure is
 //!   reported with how often it reproduced.
+//!
+//! The same driver binary also runs Go's `sync.Map` (`-map=sync`): `go-sync-map[@...]`, seeded
+//! (Go 1.19-1.23's read-only and dirty maps are runtime maps, seeded as above; Go 1.24 and
+//! later's hash trie draws its hash seed from the runtime's random source, which the overlay
+//! points at the seeded one), and `go-sync-map-natural[@...]`. Its cursors are weakly consistent
+//! (semantics.md §7): `Range` promises that "no key will be visited more than once", and may
+//! reflect any mapping of a key from any point during the call.
 
 pub mod build;
 pub mod overlay;
@@ -24,13 +31,26 @@ use std::sync::Mutex;
 use self::build::Mode;
 use self::toolchain::Toolchain;
 use super::driver::{Driver, DriverKind};
-use super::{Capabilities, Contract, TargetError, TargetInfo};
+use super::{Capabilities, Contract, NoRepeat, TargetError, TargetInfo};
 use crate::program::Program;
 
 /// The base name of the seeded target.
 pub const SEEDED: &str = "go";
 /// The base name of the natural target.
 pub const NATURAL: &str = "go-natural";
+/// The base name of the seeded `sync.Map` target.
+pub const SYNC_SEEDED: &str = "go-sync-map";
+/// The base name of the natural `sync.Map` target.
+pub const SYNC_NATURAL: &str = "go-sync-map-natural";
+
+/// Which of Go's maps the driver runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MapKind {
+    /// The built-in `map[uint64]uint64` (the driver's `-map=runtime`, its default).
+    Runtime,
+    /// `sync.Map` (the driver's `-map=sync`).
+    Sync,
+}
 
 const SEEDED_CAPABILITIES: Capabilities = Capabilities {
     cursors: true,
@@ -52,6 +72,28 @@ const NATURAL_CAPABILITIES: Capabilities = Capabilities {
 const SEEDED_ABOUT: &str = "Go's runtime map, its randomness seeded per program (go@VERSION)";
 const NATURAL_ABOUT: &str = "Go's unmodified runtime map, which randomizes by itself";
 
+/// `sync.Map`: cursors are `Range` calls, weakly consistent; no growth state to see.
+const SYNC_SEEDED_CAPABILITIES: Capabilities = Capabilities {
+    cursors: true,
+    growth_controls: false,
+    audit: false,
+    diagram: true,
+    state: false,
+    api: false,
+    shape: false,
+    deterministic: true,
+    contract: Contract::Weak(NoRepeat::PerKey),
+};
+
+const SYNC_NATURAL_CAPABILITIES: Capabilities = Capabilities {
+    deterministic: false,
+    ..SYNC_SEEDED_CAPABILITIES
+};
+
+const SYNC_SEEDED_ABOUT: &str =
+    "Go's sync.Map, its randomness seeded per program (go-sync-map@VERSION)";
+const SYNC_NATURAL_ABOUT: &str = "Go's sync.Map on the unmodified runtime";
+
 /// `go`: the seeded driver on the `go` on PATH.
 pub(super) const INFO: TargetInfo = TargetInfo {
     name: SEEDED,
@@ -70,6 +112,24 @@ pub(super) const NATURAL_INFO: TargetInfo = TargetInfo {
     check_available,
 };
 
+/// `go-sync-map`: the seeded driver's `sync.Map` on the `go` on PATH.
+pub(super) const SYNC_INFO: TargetInfo = TargetInfo {
+    name: SYNC_SEEDED,
+    about: SYNC_SEEDED_ABOUT,
+    capabilities: SYNC_SEEDED_CAPABILITIES,
+    create,
+    check_available,
+};
+
+/// `go-sync-map-natural`: `sync.Map` on the unmodified runtime of the `go` on PATH.
+pub(super) const SYNC_NATURAL_INFO: TargetInfo = TargetInfo {
+    name: SYNC_NATURAL,
+    about: SYNC_NATURAL_ABOUT,
+    capabilities: SYNC_NATURAL_CAPABILITIES,
+    create,
+    check_available,
+};
+
 /// A Go target name resolved to a toolchain.
 #[derive(Debug)]
 pub struct Resolved {
@@ -79,6 +139,8 @@ pub struct Resolved {
     pub toolchain: Toolchain,
     /// Seeded or natural.
     pub mode: Mode,
+    /// The runtime map or `sync.Map`.
+    pub map: MapKind,
 }
 
 impl Resolved {
@@ -91,24 +153,42 @@ impl Resolved {
     }
 }
 
-/// Splits a Go target name into its mode and toolchain spec; `None` for other targets.
+/// Splits the name of a target on Go's runtime map (`go`, `go-natural`) into its mode and
+/// toolchain spec; `None` for other targets, `sync.Map`'s included (see [`parse`]).
 pub fn parse_name(name: &str) -> Option<(Mode, Option<&str>)> {
+    match parse(name)? {
+        (MapKind::Runtime, mode, spec) => Some((mode, spec)),
+        (MapKind::Sync, ..) => None,
+    }
+}
+
+/// Splits any Go target name into its map, mode and toolchain spec; `None` for other targets.
+pub fn parse(name: &str) -> Option<(MapKind, Mode, Option<&str>)> {
     let (base, spec) = match name.split_once('@') {
         Some((base, spec)) => (base, Some(spec)),
         None => (name, None),
     };
     match base {
-        SEEDED => Some((Mode::Seeded, spec)),
-        NATURAL => Some((Mode::Natural, spec)),
+        SEEDED => Some((MapKind::Runtime, Mode::Seeded, spec)),
+        NATURAL => Some((MapKind::Runtime, Mode::Natural, spec)),
+        SYNC_SEEDED => Some((MapKind::Sync, Mode::Seeded, spec)),
+        SYNC_NATURAL => Some((MapKind::Sync, Mode::Natural, spec)),
         _ => None,
     }
 }
 
-/// The canonical name of the target in `mode` on `toolchain`.
+/// The canonical name of the runtime-map target in `mode` on `toolchain`.
 pub fn canonical_name(mode: Mode, toolchain: &Toolchain) -> String {
-    let base = match mode {
-        Mode::Seeded => SEEDED,
-        Mode::Natural => NATURAL,
+    canonical_name_of(MapKind::Runtime, mode, toolchain)
+}
+
+/// The canonical name of the target on `map` in `mode` on `toolchain`: `go-sync-map@1.27.4`.
+pub fn canonical_name_of(map: MapKind, mode: Mode, toolchain: &Toolchain) -> String {
+    let base = match (map, mode) {
+        (MapKind::Runtime, Mode::Seeded) => SEEDED,
+        (MapKind::Runtime, Mode::Natural) => NATURAL,
+        (MapKind::Sync, Mode::Seeded) => SYNC_SEEDED,
+        (MapKind::Sync, Mode::Natural) => SYNC_NATURAL,
     };
     format!("{base}@{}", toolchain.number())
 }
@@ -121,22 +201,24 @@ static RESOLVED: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 
 /// Resolves a Go target name; `None` when `name` is no Go target's.
 pub fn resolve(name: &str) -> Option<Result<&'static Resolved, String>> {
-    let (mode, spec) = parse_name(name)?;
+    let (map, mode, spec) = parse(name)?;
     let mut resolved = RESOLVED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, answer)) = resolved.iter().find(|(n, _)| n == name) {
         return Some(answer.clone());
     }
     let answer = toolchain::resolve(spec).and_then(|toolchain| {
         toolchain.family()?;
-        let canonical = canonical_name(mode, &toolchain);
+        let canonical = canonical_name_of(map, mode, &toolchain);
         let existing = resolved.iter().find_map(|(n, a)| match a {
             Ok(r) if *n == canonical => Some(*r),
             _ => None,
         });
         Ok(existing.unwrap_or_else(|| {
-            let (base_info, about) = match mode {
-                Mode::Seeded => (INFO, SEEDED_ABOUT),
-                Mode::Natural => (NATURAL_INFO, NATURAL_ABOUT),
+            let (base_info, about) = match (map, mode) {
+                (MapKind::Runtime, Mode::Seeded) => (INFO, SEEDED_ABOUT),
+                (MapKind::Runtime, Mode::Natural) => (NATURAL_INFO, NATURAL_ABOUT),
+                (MapKind::Sync, Mode::Seeded) => (SYNC_INFO, SYNC_SEEDED_ABOUT),
+                (MapKind::Sync, Mode::Natural) => (SYNC_NATURAL_INFO, SYNC_NATURAL_ABOUT),
             };
             let r: &'static Resolved = Box::leak(Box::new(Resolved {
                 info: TargetInfo {
@@ -146,6 +228,7 @@ pub fn resolve(name: &str) -> Option<Result<&'static Resolved, String>> {
                 },
                 toolchain,
                 mode,
+                map,
             }));
             resolved.push((canonical, Ok(r)));
             r
@@ -182,6 +265,10 @@ pub fn spawn(name: &'static str) -> Result<Driver, TargetError> {
     let r = resolved(name)?;
     let binary = build::build(&r.toolchain, r.mode)?;
     let mut command = Command::new(binary);
+    command.arg(match r.map {
+        MapKind::Runtime => "-map=runtime",
+        MapKind::Sync => "-map=sync",
+    });
     // The driver runs one goroutine; a single P keeps the runtime's own threads (GC workers)
     // from competing with the harness for the cores. A user's GOMAXPROCS wins.
     if std::env::var_os("GOMAXPROCS").is_none() {
@@ -209,10 +296,10 @@ pub fn check_available(info: &TargetInfo) -> Result<(), TargetError> {
     spawn(r.info.name).map(drop)
 }
 
-/// The natural-mode target on the same toolchain as the Go target named `name`.
+/// The natural-mode target on the same toolchain and map as the Go target named `name`.
 pub fn natural_twin(name: &str) -> Option<&'static TargetInfo> {
     let r = resolve(name)?.ok()?;
-    let twin = canonical_name(Mode::Natural, &r.toolchain);
+    let twin = canonical_name_of(r.map, Mode::Natural, &r.toolchain);
     Some(&resolve(&twin)?.ok()?.info)
 }
 

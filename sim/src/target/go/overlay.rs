@@ -89,6 +89,15 @@ pub fn renames(toolchain: &Toolchain) -> Result<Vec<Rename>, String> {
                 "//go:linkname rand\n",
                 "//go:linkname rand runtime.simMapRand\n",
             ));
+            // sync.Map is a hash trie from Go 1.24 (internal/sync.HashTrieMap); it draws its
+            // hash seed at first use from runtime.rand, pulled by linkname (hashtriemap.go,
+            // `ht.seed = uintptr(runtime_rand())` in initSlow): it pulls the seeded source
+            // instead. Go 1.23 and earlier's sync.Map is runtime maps inside, seeded above.
+            out.push(rename(
+                "internal/sync/hashtriemap.go",
+                "//go:linkname runtime_rand runtime.rand\n",
+                "//go:linkname runtime_rand runtime.simMapRand\n",
+            ));
             if minor <= 26 {
                 out.push(rename("runtime/alg.go", "bootstrapRand()", "simHashKey()"));
             } else {
