@@ -35,7 +35,7 @@ const CAPABILITIES: Capabilities = Capabilities {
 /// `striped`: the correct build.
 pub(super) const INFO: TargetInfo = TargetInfo {
     name: "striped",
-    about: "example concurrent map (bucket locks, resize under a table lock): weakly consistent",
+    about: "example concurrent map: bucket locks, resizes under a table lock",
     capabilities: CAPABILITIES,
     create: |program| Ok(Box::new(StripedTarget::new(&program.config, false))),
     check_available: super::always_available,
@@ -44,7 +44,7 @@ pub(super) const INFO: TargetInfo = TargetInfo {
 /// `striped-racy`: the build whose resize publishes a half-filled table.
 pub(super) const RACY_INFO: TargetInfo = TargetInfo {
     name: "striped-racy",
-    about: "the striped example with a resize that publishes a half-filled table (a planted race)",
+    about: "the striped example whose resize publishes a half-filled table",
     capabilities: CAPABILITIES,
     create: |program| Ok(Box::new(StripedTarget::new(&program.config, true))),
     check_available: super::always_available,
