@@ -13,6 +13,7 @@
 //! a user's own map gets a `TargetInfo` of its own and runs through the same executor, runner and
 //! shrinker (see `sim/examples/user_map.rs`).
 
+pub mod concurrent_maps;
 pub mod driver;
 pub mod go;
 pub mod java;
@@ -466,10 +467,10 @@ pub fn always_available(_: &TargetInfo) -> Result<(), TargetError> {
 
 /// The targets shipped with sim, the default first.
 pub fn builtin() -> &'static [TargetInfo] {
-    &BUILTIN
+    BUILTIN
 }
 
-static BUILTIN: [TargetInfo; 12] = [
+static BUILTIN: &[TargetInfo] = &[
     map_core::INFO,
     std_maps::HASH_MAP_INFO,
     std_maps::BTREE_MAP_INFO,
@@ -482,6 +483,10 @@ static BUILTIN: [TargetInfo; 12] = [
     striped::RACY_INFO,
     weak_example::INFO,
     weak_example::PER_ELEMENT_INFO,
+    #[cfg(feature = "concurrent-maps")]
+    concurrent_maps::PAPAYA_INFO,
+    #[cfg(feature = "concurrent-maps")]
+    concurrent_maps::FLURRY_INFO,
 ];
 
 /// The built-in target named exactly `name` (for Go, the entry that stands for every
@@ -501,6 +506,9 @@ pub fn lookup(name: &str) -> Result<&'static TargetInfo, String> {
     }
     if let Some(planted) = weak_example::lookup(name) {
         return Ok(planted);
+    }
+    if let Some(why) = concurrent_maps::not_built(name) {
+        return Err(why);
     }
     find(name).ok_or_else(|| {
         let names: Vec<&str> = builtin().iter().map(|t| t.name).collect();

@@ -27,6 +27,12 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
             }
         }
     }
+    if !target::concurrent_maps::BUILT {
+        let feature = target::concurrent_maps::FEATURE;
+        for (name, about) in target::concurrent_maps::TARGETS {
+            println!("{name:<14} {about:<66} not built in: needs --features {feature}");
+        }
+    }
     println!();
     print_go_toolchains();
     println!();

@@ -1,0 +1,76 @@
+//! Concurrent maps from crates.io as in-process targets: papaya's and flurry's `HashMap`, each
+//! with its own iterator as the cursor, kept across steps while the map changes between them.
+//!
+//! Both promise weakly consistent iteration (semantics.md §7), not Go's rules (§2): each
+//! target's doc quotes its crate's documentation and names the W1 strength it declares.
+//!
+//! They are behind sim's `concurrent-maps` feature, because they add dependencies to the build.
+//! Without it their names are still known: `sim targets` lists them with how to enable them, and
+//! `--target papaya` is an error (exit 2) naming the feature, not "unknown target".
+//!
+//! Two ownership problems are solved the same way in both, with no `unsafe` of ours: an iterator
+//! borrows a guard, which borrows the map, and a cursor outlives the call that made it. The map
+//! sits in an `Arc` that the target and every cursor share; a cursor is a [`self_cell`] whose
+//! owner is a smaller cell (the `Arc`'d map and its guard, the guard borrowing the map) and whose
+//! dependent is the iterator borrowing both. The target's own ops pin the map afresh each time,
+//! so the map changes "through other pins" between a cursor's steps, as it would in a program
+//! with several threads.
+
+#[cfg(feature = "concurrent-maps")]
+mod flurry;
+#[cfg(feature = "concurrent-maps")]
+mod papaya;
+
+#[cfg(feature = "concurrent-maps")]
+pub(super) use self::flurry::INFO as FLURRY_INFO;
+#[cfg(feature = "concurrent-maps")]
+pub(super) use self::papaya::INFO as PAPAYA_INFO;
+#[cfg(feature = "concurrent-maps")]
+pub use self::{flurry::FlurryTarget, papaya::PapayaTarget};
+
+/// The cargo feature of sim that builds these targets in.
+pub const FEATURE: &str = "concurrent-maps";
+
+/// The targets this feature adds, with the line `sim targets` prints for each.
+pub const TARGETS: [(&str, &str); 2] = [
+    (
+        "papaya",
+        "papaya::HashMap (crates.io) in process, its iterator as the cursor: §7, W1 per element",
+    ),
+    (
+        "flurry",
+        "flurry::HashMap (crates.io; Java's ConcurrentHashMap) in process: §7, W1 per element",
+    ),
+];
+
+/// Whether sim was built with [`FEATURE`].
+pub const BUILT: bool = cfg!(feature = "concurrent-maps");
+
+/// Why target `name` cannot be had in this build, if it is one of [`TARGETS`] and the feature is
+/// off: the error `--target NAME` reports.
+pub fn not_built(name: &str) -> Option<String> {
+    (!BUILT && TARGETS.iter().any(|&(n, _)| n == name)).then(|| {
+        format!(
+            "target `{name}` is not built into this sim: it needs sim's `{FEATURE}` feature \
+             (cargo run --release -p sim --features {FEATURE} -- ...)"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_built_names_the_feature_only_for_these_targets_and_only_without_it() {
+        for (name, _) in TARGETS {
+            let why = not_built(name);
+            assert_eq!(why.is_some(), !BUILT, "{name}");
+            if let Some(why) = why {
+                assert!(why.contains(FEATURE) && why.contains(name), "{why}");
+            }
+        }
+        assert_eq!(not_built("map-core"), None);
+        assert_eq!(not_built("nope"), None);
+    }
+}
