@@ -31,3 +31,4 @@ pub mod shape;
 pub mod shrink;
 pub mod target;
 pub mod trace;
+pub mod watchdog;

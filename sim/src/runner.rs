@@ -185,7 +185,10 @@ pub fn run_campaign(campaign: &Campaign, on_seed_done: &(dyn Fn() + Sync)) -> Re
                         break;
                     };
                     local.seeds_run += 1;
-                    match run_one(seed, campaign) {
+                    let mark = crate::watchdog::watch(seed);
+                    let ran = run_one(seed, campaign);
+                    drop(mark);
+                    match ran {
                         Ok(stats) => {
                             local.stats.add(&stats);
                             local.coverage.add(&stats.coverage);

@@ -213,3 +213,33 @@ fn with_the_feature_sim_targets_lists_both_as_built_in() {
         );
     }
 }
+
+/// papaya never returns from `iter()` on seed 5's program (a resize that never ends under the
+/// colliding-low-bits hasher): the watchdog ends the run with the program saved.
+#[cfg(feature = "concurrent-maps")]
+#[test]
+fn a_seed_that_hangs_in_the_map_is_saved_and_ends_the_run_with_exit_1() {
+    let dir = std::env::temp_dir().join(format!("sim-hang-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = sim(&[
+        "run",
+        "--target",
+        "papaya",
+        "--seeds",
+        "5..6",
+        "--hang-after",
+        "2s",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 1, "{stdout}");
+    assert!(stdout.contains("hang: seed 5 has run for"), "{stdout}");
+    assert!(
+        stdout.contains("--features concurrent-maps -- replay"),
+        "{stdout}"
+    );
+    let trace = std::fs::read_to_string(dir.join("seed-5.hang.trace")).expect("saved");
+    assert!(trace.contains("target papaya"), "{trace}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

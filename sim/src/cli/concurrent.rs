@@ -46,7 +46,10 @@ pub fn run(run: ConcurrentRun<'_>) -> Result<Outcome, UsageError> {
         }
         seeds_run += 1;
         run.progress.inc(1);
-        match concurrent::run_seed(info, seed, run.threads) {
+        let mark = sim::watchdog::watch(seed);
+        let ran = concurrent::run_seed(info, seed, run.threads);
+        drop(mark);
+        match ran {
             Ok(counts) => stats.add(&counts),
             Err(found) => {
                 failure = Some((seed, found));
@@ -91,7 +94,8 @@ fn report_failure(
 ) {
     let violation = &found.violation.violation;
     let replay = format!(
-        "cargo run --release -p sim -- run --target {} --threads {} --seeds {seed}..{}",
+        "cargo run --release -p sim{} -- run --target {} --threads {} --seeds {seed}..{}",
+        report::features_for(info.name, false),
         info.name,
         run.threads,
         seed + 1

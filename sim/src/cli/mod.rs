@@ -27,7 +27,8 @@ use clap::{Parser, Subcommand};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  nothing found: every program ran clean
-  1  bug found: a check failed (the failing program is saved and the command replaying it printed)
+  1  bug found: a check failed, or a seed hung (the failing program is saved and the command
+     replaying it printed)
   2  bad usage or input: unknown option, bad seed range, malformed trace, unknown fault, ...";
 
 /// Seeded, deterministic simulator for map-core and other maps (targets): runs generated programs

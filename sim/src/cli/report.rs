@@ -68,15 +68,30 @@ pub fn save_text(path: &Path, text: &str) -> Option<PathBuf> {
 
 /// The command that replays a saved trace, from the workspace root.
 pub fn replay_command(path: &Path, program: &Program) -> String {
-    let features = if program.config.fault.is_some() {
-        " --features faults"
-    } else {
-        ""
-    };
+    let features = features_for(&program.config.target, program.config.fault.is_some());
     format!(
         "cargo run --release -p sim{features} -- replay {}",
         path.display()
     )
+}
+
+/// The `--features` a sim needs to run a program of `target` (with a map-core fault or not).
+pub fn features_for(target: &str, fault: bool) -> String {
+    let mut features = Vec::new();
+    if fault {
+        features.push("faults");
+    }
+    if sim::target::concurrent_maps::TARGETS
+        .iter()
+        .any(|&(name, _)| name == target)
+    {
+        features.push(sim::target::concurrent_maps::FEATURE);
+    }
+    if features.is_empty() {
+        String::new()
+    } else {
+        format!(" --features {}", features.join(","))
+    }
 }
 
 /// Prints a shrunk failure, where it was saved and how to replay it.

@@ -79,6 +79,11 @@ pub struct Args {
     /// fails again.
     #[arg(long, value_name = "RUNS", default_value_t = 100, requires = "threads")]
     repeat: u32,
+    /// A seed still running after this long (`60s`, `5m`) is a hang of the map: its program is
+    /// saved, the replay command printed, and sim exits 1 (an in-process map cannot be
+    /// interrupted, so the run ends there).
+    #[arg(long, value_parser = args::duration, value_name = "DURATION", default_value = "60s")]
+    hang_after: Duration,
     /// Also write the run's summary as JSON to FILE (docs/results-schema.md), before exiting,
     /// whatever the run found; `sim merge` combines such files from shards.
     #[arg(long, value_name = "FILE")]
@@ -140,6 +145,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         )));
     }
     report::available(args.target)?;
+    start_watchdog(&args);
     if let Some(threads) = args.threads {
         return run_concurrent(&args, threads);
     }
@@ -253,6 +259,38 @@ fn conclude(
             }
         }
     }
+}
+
+/// Ends the run when a seed hangs, with what reproduces it on disk first.
+fn start_watchdog(args: &Args) {
+    let target = *args.target;
+    let (out, fault, threads, after) =
+        (args.out.clone(), args.fault, args.threads, args.hang_after);
+    sim::watchdog::start(after, move |seed, ran| {
+        println!(
+            "hang: seed {seed} has run for {:.0} s without finishing (--hang-after {after:?}): the \
+             map never returned from a call",
+            ran.as_secs_f64()
+        );
+        let replay = match threads {
+            None => {
+                let program = runner::program_on(seed, &target, fault);
+                let path = out.join(format!("seed-{seed}.hang.trace"));
+                report::save(&path, &program).map(|path| report::replay_command(&path, &program))
+            }
+            Some(n) => Some(format!(
+                "cargo run --release -p sim{} -- run --target {} --threads {n} --seeds {seed}..{}",
+                report::features_for(target.name, false),
+                target.name,
+                seed + 1
+            )),
+        };
+        if let Some(replay) = replay {
+            println!("run it again with: {replay}");
+        }
+        // Exit code 1: a bug found (a hang), as EXIT_CODES says.
+        std::process::exit(1);
+    });
 }
 
 /// `--threads`: concurrent mode, which takes only the options that mean something there.

@@ -16,7 +16,11 @@ pub mod program;
 pub mod run;
 
 use crate::failure::FailureKind;
+#[cfg(feature = "concurrent-maps")]
+use crate::hasher::SimHasher;
 use crate::model::NoRepeat;
+#[cfg(feature = "concurrent-maps")]
+use crate::target::concurrent_maps;
 use crate::target::striped;
 
 pub use self::check::LogViolation;
@@ -82,6 +86,28 @@ static BUILTIN: &[ConcurrentInfo] = &[
                 p.hasher,
                 p.hash_seed,
                 true,
+            ))
+        },
+    },
+    #[cfg(feature = "concurrent-maps")]
+    ConcurrentInfo {
+        name: "papaya",
+        no_repeat: NoRepeat::PerElement,
+        create: |p| {
+            Box::new(concurrent_maps::SharedPapaya::new(
+                p.capacity,
+                SimHasher::new(p.hasher, p.hash_seed),
+            ))
+        },
+    },
+    #[cfg(feature = "concurrent-maps")]
+    ConcurrentInfo {
+        name: "flurry",
+        no_repeat: NoRepeat::PerElement,
+        create: |p| {
+            Box::new(concurrent_maps::SharedFlurry::new(
+                p.capacity,
+                SimHasher::new(p.hasher, p.hash_seed),
             ))
         },
     },

@@ -27,6 +27,8 @@ pub(super) use self::flurry::INFO as FLURRY_INFO;
 pub(super) use self::papaya::INFO as PAPAYA_INFO;
 #[cfg(feature = "concurrent-maps")]
 pub use self::{flurry::FlurryTarget, papaya::PapayaTarget};
+#[cfg(feature = "concurrent-maps")]
+pub use self::{flurry::Shared as SharedFlurry, papaya::Shared as SharedPapaya};
 
 /// The cargo feature of sim that builds these targets in.
 pub const FEATURE: &str = "concurrent-maps";
