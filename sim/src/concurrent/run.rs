@@ -177,27 +177,8 @@ fn read(
             }
             ReaderOp::CursorStep { cursor, steps } => {
                 for _ in 0..steps {
-                    let Some((live, yields)) = &mut cursors[usize::from(cursor)] else {
+                    if !step(clock, log, &mut cursors, cursor, budget) {
                         break;
-                    };
-                    if *yields > budget {
-                        break;
-                    }
-                    let next = clock.call(
-                        log,
-                        0,
-                        || live.next(),
-                        |next| match *next {
-                            Some((key, value)) => What::Yield { cursor, key, value },
-                            None => What::End { cursor },
-                        },
-                    );
-                    match next {
-                        Some(_) => *yields += 1,
-                        None => {
-                            cursors[usize::from(cursor)] = None;
-                            break;
-                        }
                     }
                 }
             }
@@ -213,23 +194,43 @@ fn read(
     }
     // Cursors still live are run to their end, so that they too are judged by W2.
     for cursor in 0..READER_CURSORS {
-        while let Some((live, yields)) = &mut cursors[usize::from(cursor)] {
-            if *yields > budget {
-                break;
-            }
-            let next = clock.call(
-                log,
-                0,
-                || live.next(),
-                |next| match *next {
-                    Some((key, value)) => What::Yield { cursor, key, value },
-                    None => What::End { cursor },
-                },
-            );
-            match next {
-                Some(_) => *yields += 1,
-                None => cursors[usize::from(cursor)] = None,
-            }
+        while step(clock, log, &mut cursors, cursor, budget) {}
+    }
+}
+
+/// One step of cursor `cursor`, logged; whether it may step again (it exists, has not ended and
+/// is within `budget` yields).
+fn step(
+    clock: &Clock,
+    log: &mut Vec<Call>,
+    cursors: &mut [LiveCursor<'_>],
+    cursor: u8,
+    budget: u64,
+) -> bool {
+    let slot = &mut cursors[usize::from(cursor)];
+    let Some((live, yields)) = slot else {
+        return false;
+    };
+    if *yields > budget {
+        return false;
+    }
+    let next = clock.call(
+        log,
+        0,
+        || live.next(),
+        |next| match *next {
+            Some((key, value)) => What::Yield { cursor, key, value },
+            None => What::End { cursor },
+        },
+    );
+    match next {
+        Some(_) => {
+            *yields += 1;
+            true
+        }
+        None => {
+            *slot = None;
+            false
         }
     }
 }

@@ -143,48 +143,4 @@ impl Target for FlurryTarget {
     }
 }
 
-/// The map for a concurrent run (`sim run --threads N`): every thread calls it through pins of
-/// its own, and each cursor is the iterator of [`Cursor`], stepped by the thread that made it.
-pub struct Shared(Arc<Map>);
-
-impl Shared {
-    /// A map with the program's capacity hint and seeded hasher.
-    pub fn new(capacity: u64, hasher: SimHasher) -> Self {
-        Shared(Arc::new(Map::with_capacity_and_hasher(
-            capacity as usize,
-            hasher,
-        )))
-    }
-}
-
-/// The cursor as the reader thread steps it.
-struct Stepped(Cursor);
-
-impl Iterator for Stepped {
-    type Item = (u64, u64);
-
-    fn next(&mut self) -> Option<(u64, u64)> {
-        self.0.next()
-    }
-}
-
-impl ConcurrentMap for Shared {
-    fn insert(&self, key: u64, value: u64) -> Option<u64> {
-        self.0.pin().insert(key, value).copied()
-    }
-    fn remove(&self, key: u64) -> Option<u64> {
-        self.0.pin().remove(&key).copied()
-    }
-    fn get(&self, key: u64) -> Option<u64> {
-        self.0.pin().get(&key).copied()
-    }
-    fn clear(&self) {
-        self.0.pin().clear();
-    }
-    fn contents(&self) -> Vec<(u64, u64)> {
-        self.0.pin().iter().map(|(&k, &v)| (k, v)).collect()
-    }
-    fn cursor(&self) -> Box<dyn Iterator<Item = (u64, u64)> + '_> {
-        Box::new(Stepped(Cursor::over(&self.0)))
-    }
-}
+shared_map!();
