@@ -23,6 +23,7 @@
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::io::{Read, Write};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
@@ -469,6 +470,49 @@ impl Drop for Driver {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Fills the driver cache directory `dir` unless `built` (a file inside it) is there already:
+/// `build` fills a fresh directory beside `dir`, which is then renamed into place, so concurrent
+/// builders race harmlessly (each builds in a directory of its own and the first rename wins).
+/// `what` names the driver in errors (`Go driver`).
+pub fn build_cached(
+    dir: &Path,
+    built: &Path,
+    what: &str,
+    build: impl FnOnce(&Path) -> Result<(), TargetError>,
+) -> Result<(), TargetError> {
+    if built.is_file() {
+        return Ok(());
+    }
+    let parent = dir.parent().expect("the driver directory has a parent");
+    std::fs::create_dir_all(parent).map_err(|e| {
+        TargetError(format!(
+            "cannot create {} for the {what}: {e}",
+            parent.display()
+        ))
+    })?;
+    // Unique per process and thread: the name only has to differ from other builders'.
+    let tmp = parent.join(format!(
+        ".{}.tmp-{}-{:?}",
+        dir.file_name()
+            .expect("the driver directory has a name")
+            .to_string_lossy(),
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let outcome = build(&tmp).and_then(|()| match std::fs::rename(&tmp, dir) {
+        Ok(()) => Ok(()),
+        // Another builder finished first: its build is of the same inputs.
+        Err(_) if built.is_file() => Ok(()),
+        Err(e) => Err(TargetError(format!(
+            "cannot move the built {what} to {}: {e}",
+            dir.display()
+        ))),
+    });
+    let _ = std::fs::remove_dir_all(&tmp);
+    outcome
 }
 
 fn trim_newline(line: &[u8]) -> &[u8] {

@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::driver::{Driver, DriverKind};
+use super::driver::{build_cached, Driver, DriverKind};
 use super::go::build::{fnv, target_dir, FNV_START};
 use super::{Capabilities, Contract, NoRepeat, Target, TargetError, TargetInfo};
 use crate::program::Program;
@@ -144,39 +144,10 @@ pub fn build(source: &str) -> Result<PathBuf, TargetError> {
     let version = version_of("javac")?;
     let dir = dir_of(build_key(source, &version));
     let class = dir.join(format!("{MAIN_CLASS}.class"));
-    if class.is_file() {
-        return Ok(dir);
-    }
-    let parent = dir.parent().expect("the driver directory has a parent");
-    std::fs::create_dir_all(parent).map_err(|e| {
-        TargetError(format!(
-            "cannot create {} for the Java driver: {e}",
-            parent.display()
-        ))
+    build_cached(&dir, &class, "Java driver", |tmp| {
+        compile_in(source, &version, tmp)
     })?;
-    // Unique per process and thread: the name only has to differ from other builders'.
-    let tmp = parent.join(format!(
-        ".{}.tmp-{}-{:?}",
-        dir.file_name()
-            .expect("the driver directory has a name")
-            .to_string_lossy(),
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let outcome = compile_in(source, &version, &tmp).and_then(|()| {
-        match std::fs::rename(&tmp, &dir) {
-            Ok(()) => Ok(()),
-            // Another builder finished first: its build is of the same source and compiler.
-            Err(_) if class.is_file() => Ok(()),
-            Err(e) => Err(TargetError(format!(
-                "cannot move the compiled Java driver to {}: {e}",
-                dir.display()
-            ))),
-        }
-    });
-    let _ = std::fs::remove_dir_all(&tmp);
-    outcome.map(|()| dir)
+    Ok(dir)
 }
 
 fn compile_in(source: &str, version: &str, tmp: &Path) -> Result<(), TargetError> {

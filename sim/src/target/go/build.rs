@@ -12,6 +12,7 @@ use std::process::Command;
 
 use super::overlay;
 use super::toolchain::{clean_go_command, Family, Toolchain};
+use crate::target::driver::build_cached;
 use crate::target::TargetError;
 
 /// `drivers/go/main.go`: the protocol and the run loop.
@@ -185,38 +186,10 @@ pub fn build(toolchain: &Toolchain, mode: Mode) -> Result<PathBuf, TargetError> 
     let plan = plan(toolchain, mode)?;
     let dir = dir_of(toolchain, mode, plan.key);
     let binary = dir.join(BINARY);
-    if binary.is_file() {
-        return Ok(binary);
-    }
-    let parent = dir.parent().expect("the driver directory has a parent");
-    std::fs::create_dir_all(parent).map_err(|e| {
-        TargetError(format!(
-            "cannot create {} for the Go driver: {e}",
-            parent.display()
-        ))
+    build_cached(&dir, &binary, "Go driver", |tmp| {
+        build_in(toolchain, &plan, tmp)
     })?;
-    // Unique per process and thread: the name only has to differ from other builders'.
-    let tmp = parent.join(format!(
-        ".{}.tmp-{}-{:?}",
-        dir.file_name()
-            .expect("the driver directory has a name")
-            .to_string_lossy(),
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let result = build_in(toolchain, &plan, &tmp);
-    let outcome = result.and_then(|()| match std::fs::rename(&tmp, &dir) {
-        Ok(()) => Ok(()),
-        // Another process finished first: its build is of the same plan.
-        Err(_) if binary.is_file() => Ok(()),
-        Err(e) => Err(TargetError(format!(
-            "cannot move the built Go driver to {}: {e}",
-            dir.display()
-        ))),
-    });
-    let _ = std::fs::remove_dir_all(&tmp);
-    outcome.map(|()| binary)
+    Ok(binary)
 }
 
 fn build_in(toolchain: &Toolchain, plan: &Plan, tmp: &Path) -> Result<(), TargetError> {
