@@ -10,8 +10,10 @@
 //! are not judged (that would need a search over orders). At the end, each key's value must be
 //! the result of a write that no other write of the key followed.
 //!
-//! Every query is a binary search over a per-key list sorted once, so a log is checked in time
-//! near linear in its length.
+//! A yield's checks are lookups and binary searches over per-key lists sorted once (a repeat
+//! per element also counts the key's removals); a cursor's end reads every key's writes once,
+//! for W2. A log is thus checked in time linear in its length per cursor, and no order of calls
+//! is ever searched.
 
 use foldhash::fast::FixedState;
 use indexmap::IndexMap;
@@ -84,7 +86,9 @@ struct CursorRecord {
 struct Index {
     writes: Keyed<KeyWrites>,
     stores: Keyed<Store>,
-    /// When each key was first stored, sorted: how many keys had been stored by a moment.
+    /// When each key's first store began.
+    first_store: Keyed<u64>,
+    /// The same moments, sorted: how many keys had been stored by a moment.
     first_stores: Vec<u64>,
     /// When each store began, sorted.
     store_begins: Vec<u64>,
@@ -139,6 +143,7 @@ impl Index {
         Index {
             writes,
             stores,
+            first_store: first,
             first_stores,
             store_begins,
         }
@@ -176,11 +181,9 @@ impl Index {
 
     /// Whether any call stored `key` before `moment`.
     fn stored_before(&self, key: u64, moment: u64) -> bool {
-        self.writes.get(&key).is_some_and(|w| {
-            w.by_return
-                .iter()
-                .any(|w| w.stored.is_some() && w.began < moment)
-        })
+        self.first_store
+            .get(&key)
+            .is_some_and(|&began| began < moment)
     }
 
     /// Removals of `key` (removes and clears) that may have taken effect between `from` and
@@ -328,13 +331,15 @@ pub fn check(
                     ));
                 }
                 let seen = record.per_key.entry(key).or_insert(0);
+                *seen += 1;
+                // Only a repeat needs the removals counted.
                 let allowed = match no_repeat {
+                    _ if *seen == 1 => 1,
                     NoRepeat::PerKey => 1,
                     NoRepeat::PerElement => {
                         1 + index.removals_between(key, record.created, call.returned)
                     }
                 };
-                *seen += 1;
                 record.fresh |= index
                     .stores
                     .get(&value)
