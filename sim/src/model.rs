@@ -381,7 +381,7 @@ impl Model {
         });
         let present = self.entries.len();
         if let Some(weak) = &mut self.weak {
-            weak.cursor_new(c, step, present);
+            weak.cursor_new(c, present);
         }
         self.cursors[c.index()] = Some(CursorState {
             created: step,
@@ -519,7 +519,7 @@ impl Model {
                 found,
             })
         };
-        match weak.on_yield(c, key, value, present) {
+        match weak.on_yield(c, created, key, value, present) {
             verdict @ (Verdict::Current | Verdict::Earlier) => {
                 let entry = self.entries.get_mut(key);
                 let owed = entry.is_some_and(|entry| {
@@ -570,7 +570,7 @@ impl Model {
                 ),
             },
             Verdict::ValueOutsideWindow => {
-                let mut held = weak.window_values(c, key);
+                let mut held = weak.window_values(created, key);
                 held.extend(present.map(|p| p.value));
                 let held: Vec<String> = held.iter().map(u64::to_string).collect();
                 violation(

@@ -63,7 +63,6 @@ struct History {
 /// One cursor's §7 counts.
 #[derive(Clone, Copy, Debug, Default)]
 struct WeakCursor {
-    created: usize,
     yields: u64,
     /// Distinct keys present at some moment of its life so far.
     keys: u64,
@@ -120,8 +119,8 @@ impl Weak {
         }
     }
 
-    /// Cursor `c` was created at `step` with `present` keys in the map.
-    pub fn cursor_new(&mut self, c: CursorId, step: usize, present: usize) {
+    /// Cursor `c` was created with `present` keys in the map.
+    pub fn cursor_new(&mut self, c: CursorId, present: usize) {
         let i = c.index();
         let b = bit(c);
         for history in self.keys.values_mut() {
@@ -130,7 +129,6 @@ impl Weak {
             history.yields[i] = 0;
         }
         self.cursors[i] = WeakCursor {
-            created: step,
             yields: 0,
             keys: present as u64,
             incarnations: present as u64,
@@ -202,6 +200,7 @@ impl Weak {
     pub fn on_yield(
         &mut self,
         c: CursorId,
+        created: usize,
         key: u64,
         value: u64,
         present: Option<Present>,
@@ -235,7 +234,7 @@ impl Weak {
         let in_window = present.is_some()
             || history
                 .as_ref()
-                .is_some_and(|h| h.lost.iter().any(|l| l.lost > cursor.created));
+                .is_some_and(|h| h.lost.iter().any(|l| l.lost > created));
         if !in_window {
             return Verdict::KeyOutsideWindow;
         }
@@ -249,14 +248,14 @@ impl Weak {
         let earlier = history.as_ref().map_or(&[][..], |h| &h.lost[..]);
         let mut matches = earlier
             .iter()
-            .filter(|l| l.value == value && l.lost > cursor.created)
+            .filter(|l| l.value == value && l.lost > created)
             .map(|l| l.stored)
             .chain(current.map(|p| p.stored))
             .peekable();
         if matches.peek().is_none() {
             return Verdict::ValueOutsideWindow;
         }
-        let fresh = matches.all(|stored| stored > cursor.created);
+        let fresh = matches.all(|stored| stored > created);
         let cursor = &mut self.cursors[i];
         cursor.yields += 1;
         cursor.yielded_fresh |= fresh;
@@ -270,14 +269,9 @@ impl Weak {
         }
     }
 
-    /// When cursor `c` was created.
-    pub fn created(&self, c: CursorId) -> usize {
-        self.cursors[c.index()].created
-    }
-
-    /// Values `key` held during cursor `c`'s window, for a report: the lost ones, oldest first.
-    pub fn window_values(&self, c: CursorId, key: u64) -> Vec<u64> {
-        let created = self.created(c);
+    /// Values `key` held during the window of a cursor created at `created`, for a report: the
+    /// lost ones, oldest first.
+    pub fn window_values(&self, created: usize, key: u64) -> Vec<u64> {
         self.keys.get(&key).map_or_else(Vec::new, |h| {
             h.lost
                 .iter()
