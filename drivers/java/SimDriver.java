@@ -25,6 +25,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicLong;
 
 public final class SimDriver {
     /** The protocol version of docs/driver-protocol.md. */
@@ -78,7 +80,7 @@ public final class SimDriver {
     private int opCount;
 
     // The program's cursors.
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private final Iterator<Map.Entry<Long, Long>>[] cursors = new Iterator[CURSOR_HANDLES];
     private final boolean[] ended = new boolean[CURSOR_HANDLES];
     /** Per cursor: the program's resize count when it was created. */
@@ -107,8 +109,9 @@ public final class SimDriver {
         // state=unknown: single-threaded, a resize completes inside the call that starts it, so
         // there is never a resize under way to report before a step. `seeded`: the program line
         // carries the map-seed, from which the insert paths are chosen (insertVariant).
+        // `concurrent`: it runs concurrent programs too (serveConcurrent).
         ascii("hello sim-driver " + PROTOCOL_VERSION + " java-concurrent-hash-map/"
-                + System.getProperty("java.version") + " state=unknown seeded\n");
+                + System.getProperty("java.version") + " state=unknown seeded concurrent\n");
         flush();
         while (true) {
             if (!readLine()) {
@@ -116,11 +119,16 @@ public final class SimDriver {
                     return; // stdin ended between programs
                 }
             }
+            if (startsWith("concurrent ")) {
+                serveConcurrent();
+                continue;
+            }
             String bad = null;
             long capacity = 0;
             long seed = 0;
             if (!startsWith("program ")) {
-                bad = "expected `program <capacity> <seed>`, got `" + clip() + "`";
+                bad = "expected `program <capacity> <seed>` or `concurrent <capacity> <seed> "
+                        + "<writers>`, got `" + clip() + "`";
             } else {
                 int capEnd = wordEnd(8);
                 int seedEnd = capEnd < lineLen ? wordEnd(capEnd + 1) : capEnd;
@@ -525,7 +533,20 @@ public final class SimDriver {
         for (int c = 0; c < CURSOR_HANDLES; c++) {
             step(c, inserts + 1);
         }
-        // The contents through a fresh iteration; the count is what it produced, not size().
+        writeContents(m);
+        if (TABLE != null) {
+            ascii("s resize=" + resizes + " multi-growth-cursor=" + multiResizeCursors
+                    + " cursor-through-growth=" + resizeCursors + "\n");
+        }
+        ascii("done\n");
+        flush();
+    }
+
+    /**
+     * `c <n>` and the contents through a fresh iteration; the count is what the iteration
+     * produced, not size().
+     */
+    private void writeContents(ConcurrentHashMap<Long, Long> m) {
         ascii("c ");
         int digitsAt = outLen;
         reserve(24);
@@ -548,12 +569,6 @@ public final class SimDriver {
         outBuf[outLen++] = '\n';
         System.arraycopy(outBuf, entriesAt, outBuf, outLen, tail);
         outLen += tail;
-        if (TABLE != null) {
-            ascii("s resize=" + resizes + " multi-growth-cursor=" + multiResizeCursors
-                    + " cursor-through-growth=" + resizeCursors + "\n");
-        }
-        ascii("done\n");
-        flush();
     }
 
     /** Advances cursor c up to `steps` times, stopping at its end, answering each step. */
@@ -627,5 +642,417 @@ public final class SimDriver {
             }
         }
         tableLength = length;
+    }
+
+    // ---- concurrent programs ----
+    //
+    // `concurrent <capacity> <seed> <writers>`, then `p <key> <value>` (the prefill, in order,
+    // before any thread starts) and `<thread> <op>` lines (thread 0, the reader: n, s, d, g;
+    // threads 1..writers: i, r, g, x), then `end`. Each writer runs on a thread of its own, the
+    // reader on this one, all released together; every call is logged with a tick of one shared
+    // clock taken just before it and one just after it returns, and the whole log is written once
+    // every thread has returned (docs/driver-protocol.md, "Concurrent programs").
+
+    /** The most writer threads a concurrent program may name. */
+    static final int MAX_WRITERS = 64;
+
+    /** Per op of a concurrent program: its thread (-1 for the prefill). */
+    private int[] opThreads = new int[1024];
+
+    private void serveConcurrent() throws IOException {
+        long[] header = words(11, 3);
+        String bad = null;
+        if (header == null) {
+            bad = "expected `concurrent <capacity> <seed> <writers>`, got `" + clip() + "`";
+        } else if (Long.compareUnsigned(header[0], MAX_CAPACITY) > 0) {
+            bad = "capacity " + Long.toUnsignedString(header[0]) + " is too large";
+        } else if (header[2] == 0 || Long.compareUnsigned(header[2], MAX_WRITERS) > 0) {
+            bad = "writers must be 1 to " + MAX_WRITERS + ", got " + Long.toUnsignedString(header[2]);
+        }
+        if (bad != null) {
+            skipToEnd();
+            answerError(bad);
+            return;
+        }
+        String msg = readConcurrentOps((int) header[2]);
+        if (msg != null) {
+            answerError(msg);
+            return;
+        }
+        runConcurrent((int) header[0], (int) header[2]);
+    }
+
+    /** The `count` u64 words of line[from, lineLen), one space apart, or null if it is not that. */
+    private long[] words(int from, int count) {
+        long[] out = new long[count];
+        int pos = from;
+        for (int k = 0; k < count; k++) {
+            if (k > 0) {
+                if (pos >= lineLen || line[pos] != ' ') {
+                    return null;
+                }
+                pos++;
+            }
+            int end = wordEnd(pos);
+            if (!validU64(pos, end)) {
+                return null;
+            }
+            out[k] = parseU64(pos, end);
+            pos = end;
+        }
+        return pos == lineLen ? out : null;
+    }
+
+    /** Reads a concurrent program's ops up to `end`; returns why one is malformed, or null. */
+    private String readConcurrentOps(int writers) throws IOException {
+        opCount = 0;
+        String msg = null;
+        for (int lineNo = 2; ; lineNo++) {
+            if (!readLine() && lineLen == 0) {
+                System.err.println("sim-java-driver: stdin ended inside a program");
+                System.exit(1);
+            }
+            if (isLine("end")) {
+                return msg;
+            }
+            String bad = parseConcurrentOp(writers);
+            if (bad != null && msg == null) {
+                msg = "program line " + lineNo + ": " + bad;
+            }
+        }
+    }
+
+    private String parseConcurrentOp(int writers) {
+        int thread;
+        if (startsWith("p ")) {
+            // The prefill is an insert made before the threads start.
+            line[0] = 'i';
+            thread = -1;
+        } else {
+            int end = wordEnd(0);
+            if (!validU64(0, end) || end == lineLen) {
+                return "expected `p <key> <value>` or `<thread> <op>`, got `" + clip() + "`";
+            }
+            long t = parseU64(0, end);
+            if (Long.compareUnsigned(t, writers) > 0) {
+                return "thread " + Long.toUnsignedString(t) + " out of range in `" + clip() + "`";
+            }
+            thread = (int) t;
+            System.arraycopy(line, end + 1, line, 0, lineLen - end - 1);
+            lineLen -= end + 1;
+        }
+        String bad = parseOp();
+        if (bad != null) {
+            return bad;
+        }
+        byte kind = kinds[opCount - 1];
+        boolean allowed = thread == 0
+                ? kind == 'n' || kind == 's' || kind == 'd' || kind == 'g'
+                : kind == 'i' || kind == 'r' || kind == 'g' || kind == 'x';
+        if (!allowed) {
+            opCount--;
+            return "op `" + (char) kind + "` is not one thread " + thread + " may run";
+        }
+        if (opThreads.length < kinds.length) {
+            opThreads = java.util.Arrays.copyOf(opThreads, kinds.length);
+        }
+        opThreads[opCount - 1] = thread;
+        return null;
+    }
+
+    /** One thread's logged calls, as parallel arrays. */
+    static final class CallLog {
+        int n;
+        long[] began = new long[256];
+        long[] returned = new long[256];
+        byte[] kind = new byte[256];
+        /** The cursor handle of n, y, e and d. */
+        byte[] handle = new byte[256];
+        long[] key = new long[256];
+        long[] value = new long[256];
+        /** The answer of i, r and g (the old, removed or found value); null when there was none. */
+        Long[] answer = new Long[256];
+
+        void add(long b, long r, byte k, int h, long key, long value, Long answer) {
+            if (n == began.length) {
+                int size = n * 2;
+                began = java.util.Arrays.copyOf(began, size);
+                returned = java.util.Arrays.copyOf(returned, size);
+                kind = java.util.Arrays.copyOf(kind, size);
+                handle = java.util.Arrays.copyOf(handle, size);
+                this.key = java.util.Arrays.copyOf(this.key, size);
+                this.value = java.util.Arrays.copyOf(this.value, size);
+                this.answer = java.util.Arrays.copyOf(this.answer, size);
+            }
+            began[n] = b;
+            returned[n] = r;
+            kind[n] = k;
+            handle[n] = (byte) h;
+            this.key[n] = key;
+            this.value[n] = value;
+            this.answer[n] = answer;
+            n++;
+        }
+    }
+
+    private void runConcurrent(int capacity, int writers) throws IOException {
+        final ConcurrentHashMap<Long, Long> m = new ConcurrentHashMap<>(capacity);
+        final AtomicLong clock = new AtomicLong();
+        final CallLog[] logs = new CallLog[writers + 1];
+        final Throwable[] died = new Throwable[writers + 1];
+        // Each thread's ops, by index into the op arrays, in program order.
+        final int[][] ops = new int[writers + 1][];
+        int[] counts = new int[writers + 1];
+        long stores = 0;
+        logs[0] = new CallLog();
+        for (int i = 0; i < opCount; i++) {
+            int t = opThreads[i];
+            if (t < 0) {
+                Long key = as[i];
+                Long val = bs[i];
+                long b = clock.getAndIncrement();
+                Long old = m.put(key, val);
+                long r = clock.getAndIncrement();
+                logs[0].add(b, r, (byte) 'i', 0, as[i], bs[i], old);
+                stores++;
+            } else {
+                counts[t]++;
+                if (kinds[i] == 'i') {
+                    stores++;
+                }
+            }
+        }
+        for (int t = 0; t <= writers; t++) {
+            ops[t] = new int[counts[t]];
+            counts[t] = 0;
+        }
+        for (int i = 0; i < opCount; i++) {
+            int t = opThreads[i];
+            if (t >= 0) {
+                ops[t][counts[t]++] = i;
+            }
+        }
+        final long budget = stores + 1;
+        final CyclicBarrier start = new CyclicBarrier(writers + 1);
+        Thread[] threads = new Thread[writers + 1];
+        for (int t = 1; t <= writers; t++) {
+            final int thread = t;
+            logs[t] = new CallLog();
+            threads[t] = new Thread(() -> {
+                try {
+                    start.await();
+                    write(m, clock, logs[thread], ops[thread]);
+                } catch (Throwable e) {
+                    died[thread] = e;
+                }
+            }, "sim-writer-" + t);
+            threads[t].start();
+        }
+        try {
+            start.await();
+            read(m, clock, logs[0], ops[0], budget);
+        } catch (Throwable e) {
+            died[0] = e;
+        }
+        for (int t = 1; t <= writers; t++) {
+            while (true) {
+                try {
+                    threads[t].join();
+                    break;
+                } catch (InterruptedException e) {
+                    // Keep waiting: the log is only whole once every writer has returned.
+                }
+            }
+        }
+        for (int t = 0; t <= writers; t++) {
+            writeLog(t, logs[t]);
+        }
+        for (int t = 0; t <= writers; t++) {
+            if (died[t] != null) {
+                String text = String.valueOf(died[t]).replace('\n', ' ');
+                ascii("panic " + t + " " + text + "\n");
+            }
+        }
+        writeContents(m);
+        ascii("done\n");
+        flush();
+    }
+
+    /**
+     * A writer's ops, each logged. The op arrays are only read while threads run; the start
+     * barrier publishes them to the writers.
+     */
+    private void write(
+            ConcurrentHashMap<Long, Long> m, AtomicLong clock, CallLog log, int[] mine) {
+        for (int i : mine) {
+            long a = as[i];
+            long b;
+            long r;
+            switch (kinds[i]) {
+                case 'i': {
+                    Long key = a;
+                    Long val = bs[i];
+                    b = clock.getAndIncrement();
+                    // One call that stores and answers the previous value: an insert made of two
+                    // calls (putIfAbsent, then replace) is not one step when others write too.
+                    Long old = m.put(key, val);
+                    r = clock.getAndIncrement();
+                    log.add(b, r, (byte) 'i', 0, a, bs[i], old);
+                    break;
+                }
+                case 'r': {
+                    b = clock.getAndIncrement();
+                    Long old = m.remove(a);
+                    r = clock.getAndIncrement();
+                    log.add(b, r, (byte) 'r', 0, a, 0, old);
+                    break;
+                }
+                case 'g': {
+                    b = clock.getAndIncrement();
+                    Long found = m.get(a);
+                    r = clock.getAndIncrement();
+                    log.add(b, r, (byte) 'g', 0, a, 0, found);
+                    break;
+                }
+                default: {
+                    b = clock.getAndIncrement();
+                    m.clear();
+                    r = clock.getAndIncrement();
+                    log.add(b, r, (byte) 'x', 0, 0, 0, null);
+                }
+            }
+        }
+    }
+
+    /**
+     * The reader's ops: cursors stepped while the writers run. A cursor that yields more than
+     * `budget` times is stopped there (its last yield has then yielded some element twice), so a
+     * cursor that never ends cannot hang the program. Cursors still live at the end are run to
+     * their end, so that they too are judged.
+     */
+    private void read(
+            ConcurrentHashMap<Long, Long> m, AtomicLong clock, CallLog log, int[] mine, long budget) {
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        Iterator<Map.Entry<Long, Long>>[] live = new Iterator[CURSOR_HANDLES];
+        long[] yields = new long[CURSOR_HANDLES];
+        for (int i : mine) {
+            int c = (int) as[i];
+            switch (kinds[i]) {
+                case 'n': {
+                    long b = clock.getAndIncrement();
+                    live[c] = m.entrySet().iterator();
+                    long r = clock.getAndIncrement();
+                    yields[c] = 0;
+                    log.add(b, r, (byte) 'n', c, 0, 0, null);
+                    break;
+                }
+                case 's':
+                    for (long k = bs[i]; k > 0 && stepLogged(clock, log, live, yields, c, budget); k--) {
+                        // each step is logged by stepLogged
+                    }
+                    break;
+                case 'd':
+                    if (live[c] != null) {
+                        long b = clock.getAndIncrement();
+                        live[c] = null;
+                        long r = clock.getAndIncrement();
+                        log.add(b, r, (byte) 'd', c, 0, 0, null);
+                    }
+                    break;
+                default: {
+                    long b = clock.getAndIncrement();
+                    Long found = m.get(as[i]);
+                    long r = clock.getAndIncrement();
+                    log.add(b, r, (byte) 'g', 0, as[i], 0, found);
+                }
+            }
+        }
+        for (int c = 0; c < CURSOR_HANDLES; c++) {
+            while (stepLogged(clock, log, live, yields, c, budget)) {
+                // run to the end
+            }
+        }
+    }
+
+    /** One logged step of cursor c; whether it may step again. */
+    private static boolean stepLogged(
+            AtomicLong clock,
+            CallLog log,
+            Iterator<Map.Entry<Long, Long>>[] live,
+            long[] yields,
+            int c,
+            long budget) {
+        Iterator<Map.Entry<Long, Long>> it = live[c];
+        if (it == null || yields[c] > budget) {
+            return false;
+        }
+        long b = clock.getAndIncrement();
+        Map.Entry<Long, Long> e = it.hasNext() ? it.next() : null;
+        long r = clock.getAndIncrement();
+        if (e == null) {
+            log.add(b, r, (byte) 'e', c, 0, 0, null);
+            live[c] = null;
+            return false;
+        }
+        log.add(b, r, (byte) 'y', c, e.getKey(), e.getValue(), null);
+        yields[c]++;
+        return true;
+    }
+
+    /** A thread's log, one line per call: `<thread> <began> <returned> <call and answer>`. */
+    private void writeLog(int thread, CallLog log) {
+        for (int i = 0; i < log.n; i++) {
+            reserve(96);
+            u64(thread);
+            outBuf[outLen++] = ' ';
+            u64(log.began[i]);
+            outBuf[outLen++] = ' ';
+            u64(log.returned[i]);
+            outBuf[outLen++] = ' ';
+            byte k = log.kind[i];
+            outBuf[outLen++] = k;
+            switch (k) {
+                case 'i':
+                    outBuf[outLen++] = ' ';
+                    u64(log.key[i]);
+                    outBuf[outLen++] = ' ';
+                    u64(log.value[i]);
+                    answerWord(log.answer[i]);
+                    break;
+                case 'r':
+                case 'g':
+                    outBuf[outLen++] = ' ';
+                    u64(log.key[i]);
+                    answerWord(log.answer[i]);
+                    break;
+                case 'y':
+                    outBuf[outLen++] = ' ';
+                    u64(log.handle[i]);
+                    outBuf[outLen++] = ' ';
+                    u64(log.key[i]);
+                    outBuf[outLen++] = ' ';
+                    u64(log.value[i]);
+                    break;
+                case 'n':
+                case 'e':
+                case 'd':
+                    outBuf[outLen++] = ' ';
+                    u64(log.handle[i]);
+                    break;
+                default:
+                    break;
+            }
+            outBuf[outLen++] = '\n';
+        }
+    }
+
+    /** ` <value>`, or ` -` for none. */
+    private void answerWord(Long v) {
+        outBuf[outLen++] = ' ';
+        if (v == null) {
+            outBuf[outLen++] = '-';
+        } else {
+            u64(v);
+        }
     }
 }

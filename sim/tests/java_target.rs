@@ -238,3 +238,127 @@ fn without_a_jdk_the_target_is_a_clear_error_with_exit_2() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("`javac` cannot be run"), "{stderr}");
 }
+
+/// Concurrent mode's `java-chm`: the driver's own threads, its log read back and checked.
+fn java_concurrent(test: &str) -> Option<&'static sim::concurrent::ConcurrentInfo> {
+    java_target(test)?;
+    Some(sim::concurrent::lookup(java::NAME).expect("java-chm runs concurrent programs"))
+}
+
+#[test]
+fn concurrent_programs_run_on_java_threads_and_their_logs_check_clean() {
+    let Some(info) =
+        java_concurrent("concurrent_programs_run_on_java_threads_and_their_logs_check_clean")
+    else {
+        return;
+    };
+    assert_eq!(info.no_repeat, NoRepeat::PerElement);
+    let mut total = sim::concurrent::ConcurrentStats::default();
+    for seed in 0..40 {
+        match sim::concurrent::run_seed(info, seed, 2) {
+            Ok(stats) => total.add(&stats),
+            Err(f) => panic!(
+                "seed {seed} on java-chm with 2 threads: {:?}\n{}",
+                f.violation,
+                f.log.iter().map(|c| format!("{c}\n")).collect::<String>()
+            ),
+        }
+    }
+    let program_calls: usize = (0..40)
+        .map(|s| sim::concurrent::ConcurrentProgram::generate(s, 2).calls())
+        .sum();
+    // Every call of the program comes back (cursor steps add more).
+    assert!(total.calls >= program_calls as u64, "{total:?}");
+    assert!(total.cursors > 0 && total.yields > 0, "{total:?}");
+}
+
+#[test]
+fn malformed_concurrent_programs_get_an_error_answer_and_the_driver_stays_ready() {
+    let dir = match java::build(java::SOURCE) {
+        Ok(dir) => dir,
+        Err(why) => {
+            eprintln!("malformed_concurrent_programs_get_an_error_answer_and_the_driver_stays_ready: skipped: {why}");
+            return;
+        }
+    };
+    let mut driver = java::spawn_from(&dir).expect("starts");
+    assert!(driver.hello().concurrent);
+    for (request, message) in [
+        (&b"concurrent 0 1\nend\n"[..], "expected `concurrent"),
+        (b"concurrent 0 1 0\nend\n", "writers must be 1 to 64"),
+        (b"concurrent 0 1 65\nend\n", "writers must be 1 to 64"),
+        (b"concurrent 0 1 2\n3 i 1 2\nend\n", "thread 3 out of range"),
+        (
+            b"concurrent 0 1 2\n0 i 1 2\nend\n",
+            "not one thread 0 may run",
+        ),
+        (
+            b"concurrent 0 1 2\n1 n 0\nend\n",
+            "not one thread 1 may run",
+        ),
+        (b"concurrent 0 1 2\n1 i 1\nend\n", "expected 2 operands"),
+        (b"concurrent 0 1 2\np 1\nend\n", "expected 2 operands"),
+        (
+            b"concurrent 0 1 2\ni 1 2\nend\n",
+            "expected `p <key> <value>`",
+        ),
+    ] {
+        let lines = driver.exchange_lines(request).expect("answers");
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("error ") && lines[0].contains(message),
+            "{}: {}",
+            String::from_utf8_lossy(request),
+            lines[0]
+        );
+    }
+    let lines = driver
+        .exchange_lines(b"concurrent 0 1 1\np 7 70\n1 r 7\n0 n 0\n0 s 0 5\nend\n")
+        .expect("answers");
+    let ran = sim::concurrent::driver::parse(&lines);
+    assert_eq!(ran.panic, None, "{lines:?}");
+    assert_eq!(ran.contents, vec![]);
+    assert!(ran.calls.len() >= 4, "{lines:?}");
+}
+
+/// The driver's source with every concurrent yield's value off by one: a map that yields values
+/// no store ever stored.
+fn spawn_off_by_one(_: &'static str) -> Result<Driver, TargetError> {
+    let source = java::SOURCE.replace(
+        "log.add(b, r, (byte) 'y', c, e.getKey(), e.getValue(), null);",
+        "log.add(b, r, (byte) 'y', c, e.getKey(), e.getValue() + 1, null);",
+    );
+    assert_ne!(
+        source,
+        java::SOURCE,
+        "the concurrent yield is where the test expects it"
+    );
+    java::spawn_from(&java::build(&source)?)
+}
+
+const OFF_BY_ONE: DriverKind = DriverKind {
+    name: "test-java-off-by-one",
+    spawn: spawn_off_by_one,
+};
+
+#[test]
+fn a_driver_whose_threads_yield_values_never_stored_fails_the_concurrent_check() {
+    let Some(real) = java_concurrent(
+        "a_driver_whose_threads_yield_values_never_stored_fails_the_concurrent_check",
+    ) else {
+        return;
+    };
+    let info = sim::concurrent::ConcurrentInfo {
+        name: "test-java-off-by-one",
+        runner: sim::concurrent::Runner::Driver(&OFF_BY_ONE),
+        ..*real
+    };
+    let failure = (0..20)
+        .find_map(|seed| sim::concurrent::run_seed(&info, seed, 2).err())
+        .expect("a yield of a value no store stored is caught");
+    assert!(
+        matches!(failure.kind(), FailureKind::Weak(_)),
+        "{:?}",
+        failure.violation
+    );
+}

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 use sim::concurrent::{self, ConcurrentFailure, ConcurrentInfo, ConcurrentStats};
+use sim::failure::FailureKind;
 
 use super::args::SeedRange;
 use super::{report, Outcome, UsageError};
@@ -18,6 +19,7 @@ pub struct ConcurrentRun<'a> {
     pub time: Option<Duration>,
     pub out: &'a Path,
     pub repeat: u32,
+    pub keep_going: bool,
     pub progress: ProgressBar,
 }
 
@@ -33,13 +35,15 @@ pub fn info(name: &str) -> Result<&'static ConcurrentInfo, UsageError> {
     })
 }
 
-/// Runs the seeds in order, each on fresh threads, until the first failure.
+/// Runs the seeds in order, each on fresh threads, until the first failure (with `keep_going`,
+/// through the whole range, each failure reported and saved as it is found).
 pub fn run(run: ConcurrentRun<'_>) -> Result<Outcome, UsageError> {
     let info = info(run.target)?;
     let started = Instant::now();
     let mut stats = ConcurrentStats::default();
     let mut seeds_run = 0u64;
-    let mut failure = None;
+    let mut first = None;
+    let mut failing: Vec<(u64, FailureKind)> = Vec::new();
     for seed in run.seeds.start..run.seeds.end {
         if run.time.is_some_and(|limit| started.elapsed() >= limit) {
             break;
@@ -51,8 +55,13 @@ pub fn run(run: ConcurrentRun<'_>) -> Result<Outcome, UsageError> {
         drop(mark);
         match ran {
             Ok(counts) => stats.add(&counts),
+            Err(found) if run.keep_going => {
+                run.progress
+                    .suspend(|| report_failure(&run, info, seed, &found));
+                failing.push((seed, found.kind()));
+            }
             Err(found) => {
-                failure = Some((seed, found));
+                first = Some((seed, found));
                 break;
             }
         }
@@ -64,11 +73,16 @@ pub fn run(run: ConcurrentRun<'_>) -> Result<Outcome, UsageError> {
         info.name, run.threads
     );
     println!(
-        "  {} calls checked ({:.0} calls/s), {} cursors, {} yields",
+        "  {} calls checked ({:.0} calls/s), {} cursors, {} yields{}",
         stats.calls,
         stats.calls as f64 / secs,
         stats.cursors,
-        stats.yields
+        stats.yields,
+        if run.keep_going {
+            " (clean seeds only)"
+        } else {
+            ""
+        }
     );
     println!(
         "  §7 (W1 {}), concurrent form: {} of {} cursors yielded a value stored after their \
@@ -77,11 +91,34 @@ pub fn run(run: ConcurrentRun<'_>) -> Result<Outcome, UsageError> {
         stats.fresh_value_cursors,
         stats.cursors
     );
-    let Some((seed, found)) = failure else {
+    if let Some((seed, found)) = first {
+        report_failure(&run, info, seed, &found);
+        return Ok(Outcome::BugFound);
+    }
+    if failing.is_empty() {
         println!("no failure found");
         return Ok(Outcome::Clean);
-    };
-    report_failure(&run, info, seed, &found);
+    }
+    println!(
+        "{} of {seeds_run} seeds failed (each reported above, with its log and reproduction rate):",
+        failing.len()
+    );
+    let mut kinds: Vec<FailureKind> = failing.iter().map(|&(_, kind)| kind).collect();
+    kinds.sort_by_key(|kind| kind.name());
+    kinds.dedup();
+    for kind in kinds {
+        let seeds: Vec<String> = failing
+            .iter()
+            .filter(|&&(_, k)| k == kind)
+            .map(|(seed, _)| seed.to_string())
+            .collect();
+        println!(
+            "  {}: {} seeds ({})",
+            kind.name(),
+            seeds.len(),
+            seeds.join(", ")
+        );
+    }
     Ok(Outcome::BugFound)
 }
 

@@ -47,7 +47,8 @@ pub struct Args {
     #[arg(long, value_parser = args::fault, value_name = "NAME")]
     fault: Option<Fault>,
     /// Go on past failing seeds: count every failure by its check, then shrink and save the
-    /// lowest failing seed as usual (for a target with known bugs, such as Go 1.19's map).
+    /// lowest failing seed as usual (for a target with known bugs, such as Go 1.19's map). With
+    /// `--threads`: run the whole range, each failure reported, measured and saved as found.
     #[arg(long)]
     keep_going: bool,
     /// With `--keep-going`: failures of this check are known bugs of the target (repeatable).
@@ -70,9 +71,10 @@ pub struct Args {
     confirm_runs: u32,
     /// Concurrent mode: N writer threads on their own op streams while a reader steps cursors,
     /// every call logged and checked against §7's concurrent form (targets several threads may
-    /// call at once: `striped`, `striped-racy`). Seeds run one after another; the default
-    /// range is then 0..1000. Real threads do not replay byte for byte: a failure is run again
-    /// `--repeat` times for its reproduction rate, and saved with the interleaving it saw.
+    /// call at once: `striped`, `striped-racy`, `java-chm`, and with the `concurrent-maps`
+    /// feature `papaya`, `flurry`). Seeds run one after another; the default range is then
+    /// 0..1000. Real threads do not replay byte for byte: a failure is run again `--repeat`
+    /// times for its reproduction rate, and saved with the interleaving it saw.
     #[arg(long, value_parser = args::jobs, value_name = "N")]
     threads: Option<usize>,
     /// With `--threads`: how many more times a failing seed is run to measure how often it
@@ -301,8 +303,8 @@ fn run_concurrent(args: &Args, threads: usize) -> Result<Outcome, UsageError> {
             args.check_determinism,
             "--check-determinism (real threads never replay exactly)",
         ),
-        (args.keep_going, "--keep-going"),
         (args.json.is_some(), "--json"),
+        (!args.allow.is_empty(), "--allow"),
         (
             args.jobs.is_some(),
             "--jobs (each seed already runs on N + 1 threads)",
@@ -332,6 +334,7 @@ fn run_concurrent(args: &Args, threads: usize) -> Result<Outcome, UsageError> {
         time: args.time,
         out: &args.out,
         repeat: args.repeat,
+        keep_going: args.keep_going,
         progress: bar,
     })
 }

@@ -7,10 +7,13 @@
 //! often the same seed failed again ([`reproduction_rate`]) and saved with the interleaving it
 //! saw ([`log`]).
 //!
-//! Only maps that can be called from several threads at once take part: a [`ConcurrentMap`],
-//! named by a [`ConcurrentInfo`] ([`builtin`]).
+//! Only maps that can be called from several threads at once take part, named by a
+//! [`ConcurrentInfo`] ([`builtin`]): in this process a [`ConcurrentMap`] called from threads of
+//! this process ([`run`]), or in a driver process that runs the threads itself and answers with
+//! the log ([`driver`]).
 
 pub mod check;
+pub mod driver;
 pub mod log;
 pub mod program;
 pub mod run;
@@ -21,7 +24,8 @@ use crate::hasher::SimHasher;
 use crate::model::NoRepeat;
 #[cfg(feature = "concurrent-maps")]
 use crate::target::concurrent_maps;
-use crate::target::striped;
+use crate::target::driver::DriverKind;
+use crate::target::{java, striped};
 
 pub use self::check::LogViolation;
 pub use self::program::ConcurrentProgram;
@@ -43,16 +47,27 @@ pub trait ConcurrentMap: Send + Sync {
     fn cursor(&self) -> Box<dyn Iterator<Item = (u64, u64)> + '_>;
 }
 
+/// How concurrent mode runs a map's programs.
+#[derive(Clone, Copy)]
+pub enum Runner {
+    /// In this process: a new map per program, from this function, called from threads of
+    /// this process.
+    InProcess(fn(&ConcurrentProgram) -> Box<dyn ConcurrentMap>),
+    /// In a driver process of this kind, which runs the program's threads itself and answers
+    /// with their log.
+    Driver(&'static DriverKind),
+}
+
 /// A map that concurrent mode can run: its name (the same as its single-threaded target's), its
-/// W1 strength, and how to make one for a program.
+/// W1 strength, and how to run a program on it.
 #[derive(Clone, Copy)]
 pub struct ConcurrentInfo {
     /// The target's name.
     pub name: &'static str,
     /// What its cursors promise about repeats (§7 W1).
     pub no_repeat: NoRepeat,
-    /// Creates the map for a program.
-    pub create: fn(&ConcurrentProgram) -> Box<dyn ConcurrentMap>,
+    /// Where the program's threads run.
+    pub runner: Runner,
 }
 
 impl std::fmt::Debug for ConcurrentInfo {
@@ -68,48 +83,53 @@ static BUILTIN: &[ConcurrentInfo] = &[
     ConcurrentInfo {
         name: "striped",
         no_repeat: NoRepeat::PerKey,
-        create: |p| {
+        runner: Runner::InProcess(|p| {
             Box::new(striped::for_concurrent(
                 p.capacity,
                 p.hasher,
                 p.hash_seed,
                 false,
             ))
-        },
+        }),
     },
     ConcurrentInfo {
         name: "striped-racy",
         no_repeat: NoRepeat::PerKey,
-        create: |p| {
+        runner: Runner::InProcess(|p| {
             Box::new(striped::for_concurrent(
                 p.capacity,
                 p.hasher,
                 p.hash_seed,
                 true,
             ))
-        },
+        }),
     },
     #[cfg(feature = "concurrent-maps")]
     ConcurrentInfo {
         name: "papaya",
         no_repeat: NoRepeat::PerElement,
-        create: |p| {
+        runner: Runner::InProcess(|p| {
             Box::new(concurrent_maps::SharedPapaya::new(
                 p.capacity,
                 SimHasher::new(p.hasher, p.hash_seed),
             ))
-        },
+        }),
     },
     #[cfg(feature = "concurrent-maps")]
     ConcurrentInfo {
         name: "flurry",
         no_repeat: NoRepeat::PerElement,
-        create: |p| {
+        runner: Runner::InProcess(|p| {
             Box::new(concurrent_maps::SharedFlurry::new(
                 p.capacity,
                 SimHasher::new(p.hasher, p.hash_seed),
             ))
-        },
+        }),
+    },
+    ConcurrentInfo {
+        name: java::NAME,
+        no_repeat: NoRepeat::PerElement,
+        runner: Runner::Driver(&java::KIND),
     },
 ];
 
@@ -169,8 +189,10 @@ pub fn run_seed(
     threads: usize,
 ) -> Result<ConcurrentStats, Box<ConcurrentFailure>> {
     let program = ConcurrentProgram::generate(seed, threads);
-    let map = (info.create)(&program);
-    let ran = run::run(&program, map.as_ref());
+    let ran = match info.runner {
+        Runner::InProcess(create) => run::run(&program, create(&program).as_ref()),
+        Runner::Driver(kind) => driver::run(kind, &program),
+    };
     let checked = match ran.panic {
         Some(panic) => Err(LogViolation {
             violation: crate::model::Violation {

@@ -56,11 +56,14 @@ pub struct Hello {
     /// Whether the map's randomness follows from a seed the program line carries (`seeded`):
     /// the driver is then deterministic.
     pub seeded: bool,
+    /// Whether the driver runs concurrent programs too (`concurrent`: writer threads of its own
+    /// and a logged clock, for `sim run --threads`).
+    pub concurrent: bool,
 }
 
 impl Hello {
-    /// Parses `hello sim-driver <version> <implementation> state=<known|unknown> [seeded]`;
-    /// other later words are ignored, so that a later protocol may add some.
+    /// Parses `hello sim-driver <version> <implementation> state=<known|unknown> [seeded]
+    /// [concurrent]`; other later words are ignored, so that a later protocol may add some.
     pub fn parse(line: &str) -> Result<Hello, String> {
         let mut words = line.split(' ');
         if words.next() != Some("hello") || words.next() != Some("sim-driver") {
@@ -89,11 +92,12 @@ impl Hello {
                 ))
             }
         };
-        let seeded = words.any(|w| w == "seeded");
+        let later: Vec<&str> = words.collect();
         Ok(Hello {
             implementation,
             state_known,
-            seeded,
+            seeded: later.contains(&"seeded"),
+            concurrent: later.contains(&"concurrent"),
         })
     }
 }
@@ -266,6 +270,7 @@ impl Driver {
                 implementation: String::new(),
                 state_known: false,
                 seeded: false,
+                concurrent: false,
             },
             request: Vec::new(),
             line: Vec::new(),
@@ -312,6 +317,35 @@ impl Driver {
     /// the answer up to `done`: for tests of a driver's handling of malformed programs.
     pub fn run_raw(&mut self, request: &[u8]) -> Transcript {
         self.exchange(request)
+    }
+
+    /// Sends `request`, a whole message ending with `end\n` (a concurrent program, say), and
+    /// returns every line of the answer before `done`; or, when the driver gave no whole answer
+    /// (it died, hung or broke off), why, with the lines it did write.
+    pub fn exchange_lines(&mut self, request: &[u8]) -> Result<Vec<String>, (String, Vec<String>)> {
+        if self.dead {
+            return Err(("the driver had died before this program".into(), Vec::new()));
+        }
+        let sent = match self.stdin.as_mut() {
+            Some(stdin) => stdin.write_all(request).and_then(|()| stdin.flush()),
+            None => Err(std::io::Error::other("stdin closed")),
+        };
+        if let Err(e) = sent {
+            let why = format!("writing the program failed ({e}); {}", self.death());
+            return Err((why, Vec::new()));
+        }
+        let mut lines = Vec::new();
+        loop {
+            self.line.clear();
+            if self.next_line() != ReadLine::Line {
+                return Err((self.death(), lines));
+            }
+            let line = trim_newline(&self.line);
+            if line == b"done" {
+                return Ok(lines);
+            }
+            lines.push(String::from_utf8_lossy(line).into_owned());
+        }
     }
 
     fn exchange(&mut self, request: &[u8]) -> Transcript {
@@ -708,6 +742,12 @@ impl DriverKind {
     /// the last one died), and returns its transcript. A driver that dies during the program is
     /// replaced for the next one; the transcript says how it died.
     pub fn run(&self, program: &Program) -> Result<Transcript, TargetError> {
+        self.with_driver(|driver| driver.run(program))?
+    }
+
+    /// Calls `f` with this thread's driver of this kind, starting one if there is none (or the
+    /// last one died).
+    pub fn with_driver<T>(&self, f: impl FnOnce(&mut Driver) -> T) -> Result<T, TargetError> {
         DRIVERS.with(|drivers| {
             let mut drivers = drivers.borrow_mut();
             drivers.retain(|(name, d)| *name != self.name || !d.is_dead());
@@ -718,7 +758,7 @@ impl DriverKind {
                     drivers.len() - 1
                 }
             };
-            drivers[index].1.run(program)
+            Ok(f(&mut drivers[index].1))
         })
     }
 
@@ -948,7 +988,9 @@ mod tests {
         let h = Hello::parse("hello sim-driver 1 x state=unknown later-field").unwrap();
         assert!(!h.state_known && !h.seeded);
         let h = Hello::parse("hello sim-driver 1 x state=known seeded").unwrap();
-        assert!(h.state_known && h.seeded);
+        assert!(h.state_known && h.seeded && !h.concurrent);
+        let h = Hello::parse("hello sim-driver 1 x state=unknown seeded concurrent").unwrap();
+        assert!(h.seeded && h.concurrent);
         assert!(Hello::parse("hello sim-driver 2 x state=known").is_err());
         assert!(Hello::parse("hi").is_err());
         assert!(Hello::parse("hello sim-driver 1 x state=maybe").is_err());
@@ -1032,6 +1074,7 @@ mod tests {
                 implementation: "test/1".into(),
                 state_known: true,
                 seeded: false,
+                concurrent: false,
             },
             answers,
             contents: vec![],
