@@ -31,6 +31,7 @@ import (
 	"reflect"
 	"runtime"
 	"strconv"
+	"strings"
 	"unsafe"
 )
 
@@ -182,6 +183,9 @@ func main() {
 	if modeSeeded {
 		seeded = " seeded"
 	}
+	if syncMap && syncConcurrent {
+		seeded += " concurrent"
+	}
 	fmt.Fprintf(d.out, "hello sim-driver %d %s/%s state=%s%s\n", protocolVersion, implementation, runtime.Version(), state, seeded)
 	d.flush()
 	for {
@@ -191,6 +195,15 @@ func main() {
 		}
 		if err != nil && err != io.EOF {
 			fail("reading stdin: %v", err)
+		}
+		if strings.HasPrefix(string(line), "concurrent ") {
+			if syncMap {
+				d.serveConcurrent(line)
+			} else {
+				d.skipToEnd()
+				d.answerError("the runtime map runs no concurrent programs: it is not safe for concurrent use")
+			}
+			continue
 		}
 		capacity, seed, perr := parseProgramLine(line)
 		if perr != "" {

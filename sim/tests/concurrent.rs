@@ -132,3 +132,43 @@ fn concurrent_mode_rejects_targets_and_options_it_cannot_honour() {
     let out = sim(&["run", "--target", "striped", "--threads", "0"]);
     assert_eq!(code(&out), 2);
 }
+
+#[test]
+fn keep_going_with_threads_runs_the_whole_range_and_saves_every_failing_seed() {
+    let dir = std::env::temp_dir().join(format!("sim-concurrent-kg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = sim(&[
+        "run",
+        "--target",
+        "striped-racy",
+        "--threads",
+        "2",
+        "--seeds",
+        "0..150",
+        "--keep-going",
+        "--repeat",
+        "1",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 1, "{stdout}");
+    assert!(stdout.contains(": 150 seeds ran"), "{stdout}");
+    let failed: usize = stdout
+        .lines()
+        .find_map(|l| {
+            l.strip_suffix(
+                " of 150 seeds failed (each reported above, with its log and reproduction rate):",
+            )
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a count of failing seeds: {stdout}"));
+    let saved = std::fs::read_dir(&dir).unwrap().flatten().count();
+    assert_eq!(saved, failed, "one log per failing seed");
+    assert_eq!(
+        stdout.matches("run it again with: ").count(),
+        failed,
+        "every failure is reported as it is found"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

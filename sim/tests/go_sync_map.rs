@@ -268,3 +268,57 @@ fn each_program_seeds_the_hash_trie_of_go_1_24_and_later() {
     assert_eq!(order(7), order(7));
     assert_ne!(order(7), order(8));
 }
+
+#[test]
+fn concurrent_programs_run_on_goroutines_from_go_1_23_and_are_refused_before() {
+    let test = "concurrent_programs_run_on_goroutines_from_go_1_23_and_are_refused_before";
+    let Some(info) = sync_target(test) else {
+        return;
+    };
+    let toolchain = match go::resolve(info.name) {
+        Some(Ok(r)) => &r.toolchain,
+        other => panic!("{other:?}"),
+    };
+    let minor = toolchain.release().expect("a release").1;
+    let concurrent = sim::concurrent::lookup(info.name);
+    if minor < go::CONCURRENT_SINCE {
+        let why = concurrent.expect_err("refused before Go 1.23");
+        assert!(why.contains("Clear only from Go 1.23"), "{why}");
+        return;
+    }
+    let concurrent = concurrent.expect("Go 1.23 and later run concurrent programs");
+    assert_eq!(concurrent.no_repeat, NoRepeat::PerKey);
+    let mut total = sim::concurrent::ConcurrentStats::default();
+    for seed in 0..30 {
+        match sim::concurrent::run_seed(concurrent, seed, 2) {
+            Ok(stats) => total.add(&stats),
+            Err(f) => panic!("seed {seed} on {}: {:?}", concurrent.name, f.violation),
+        }
+    }
+    assert!(total.cursors > 0 && total.yields > 0, "{total:?}");
+    let sim::concurrent::Runner::Driver(kind) = concurrent.runner else {
+        panic!("sync.Map runs in its driver");
+    };
+    let answered = kind
+        .with_driver(|d| {
+            [
+                &b"concurrent 0 1 0\nend\n"[..],
+                b"concurrent 0 1 1\n2 x\nend\n",
+                b"concurrent 0 1 1\n1 n 0\nend\n",
+                b"concurrent 0 1 1\np 1\nend\n",
+            ]
+            .map(|request| d.exchange_lines(request).expect("answers"))
+        })
+        .expect("the driver starts");
+    for (lines, says) in answered.iter().zip([
+        "writers must be 1 to 64",
+        "thread 2 out of range",
+        "not one thread 1 may run",
+        "expected 2 operands",
+    ]) {
+        assert!(
+            lines.len() == 1 && lines[0].starts_with("error ") && lines[0].contains(says),
+            "{lines:?}"
+        );
+    }
+}

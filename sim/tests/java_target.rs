@@ -362,3 +362,29 @@ fn a_driver_whose_threads_yield_values_never_stored_fails_the_concurrent_check()
         failure.violation
     );
 }
+
+#[test]
+fn the_java_reproducers_compile() {
+    if let Err(why) = java::build(java::SOURCE) {
+        eprintln!("the_java_reproducers_compile: skipped: {why}");
+        return;
+    }
+    let repro = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../drivers/java/repro");
+    let out = std::env::temp_dir().join(format!("sim-java-repro-{}", std::process::id()));
+    let sources: Vec<_> = std::fs::read_dir(&repro)
+        .expect("drivers/java/repro")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "java"))
+        .collect();
+    assert!(!sources.is_empty());
+    // They run as `java File.java`; compiling them checks they still do, without running a race.
+    let status = Command::new("javac")
+        .args(["--release", "17", "-d"])
+        .arg(&out)
+        .args(&sources)
+        .status()
+        .expect("javac runs");
+    assert!(status.success(), "{sources:?}");
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -25,14 +25,7 @@ pub struct ConcurrentRun<'a> {
 
 /// The concurrent form of `name`, or a usage error naming the targets that have one.
 pub fn info(name: &str) -> Result<&'static ConcurrentInfo, UsageError> {
-    concurrent::lookup(name).ok_or_else(|| {
-        let names: Vec<&str> = concurrent::builtin().iter().map(|i| i.name).collect();
-        UsageError(format!(
-            "target `{name}` cannot run with --threads: only maps that several threads may call \
-             at once can ({})",
-            names.join(", ")
-        ))
-    })
+    concurrent::lookup(name).map_err(UsageError)
 }
 
 /// Runs the seeds in order, each on fresh threads, until the first failure (with `keep_going`,
@@ -112,11 +105,18 @@ pub fn run(run: ConcurrentRun<'_>) -> Result<Outcome, UsageError> {
             .filter(|&&(_, k)| k == kind)
             .map(|(seed, _)| seed.to_string())
             .collect();
+        // The lowest ten name the check's seeds; the log files hold every one.
+        let shown = seeds.len().min(10);
+        let more = match seeds.len() - shown {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
         println!(
-            "  {}: {} seeds ({})",
+            "  {}: {} seed{} ({}{more})",
             kind.name(),
             seeds.len(),
-            seeds.join(", ")
+            if seeds.len() == 1 { "" } else { "s" },
+            seeds[..shown].join(", ")
         );
     }
     Ok(Outcome::BugFound)

@@ -25,7 +25,8 @@ use crate::model::NoRepeat;
 #[cfg(feature = "concurrent-maps")]
 use crate::target::concurrent_maps;
 use crate::target::driver::DriverKind;
-use crate::target::{java, striped};
+use crate::target::{go, java, striped};
+use std::sync::Mutex;
 
 pub use self::check::LogViolation;
 pub use self::program::ConcurrentProgram;
@@ -138,9 +139,41 @@ pub fn builtin() -> &'static [ConcurrentInfo] {
     BUILTIN
 }
 
-/// The concurrent form of the target named `name`, if it has one.
-pub fn lookup(name: &str) -> Option<&'static ConcurrentInfo> {
-    builtin().iter().find(|info| info.name == name)
+/// The concurrent forms of `sync.Map` targets made so far, by the name asked for: each is made
+/// once per process.
+static GO_SYNC_MAPS: Mutex<Vec<(String, &'static ConcurrentInfo)>> = Mutex::new(Vec::new());
+
+/// The concurrent form of the target named `name`: a built-in one, or `go-sync-map@VERSION` on
+/// Go 1.23 and later; else why there is none.
+pub fn lookup(name: &str) -> Result<&'static ConcurrentInfo, String> {
+    if let Some(info) = builtin().iter().find(|info| info.name == name) {
+        return Ok(info);
+    }
+    let mut made = GO_SYNC_MAPS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, info)) = made.iter().find(|(n, _)| n == name) {
+        return Ok(info);
+    }
+    match go::concurrent_kind(name) {
+        Some(Ok(kind)) => {
+            let info: &'static ConcurrentInfo = Box::leak(Box::new(ConcurrentInfo {
+                name: kind.name.strip_suffix(" --threads").unwrap_or(kind.name),
+                no_repeat: NoRepeat::PerKey,
+                runner: Runner::Driver(Box::leak(Box::new(kind))),
+            }));
+            made.push((name.to_string(), info));
+            Ok(info)
+        }
+        Some(Err(why)) => Err(why),
+        None => {
+            let names: Vec<&str> = builtin().iter().map(|i| i.name).collect();
+            Err(format!(
+                "target `{name}` cannot run with --threads: only maps that several threads may \
+                 call at once can ({}, and go-sync-map@VERSION on Go 1.{} and later)",
+                names.join(", "),
+                go::CONCURRENT_SINCE
+            ))
+        }
+    }
 }
 
 /// What one clean concurrent run did.

@@ -37,6 +37,11 @@ pub const SYNC_GO120: &str = include_str!("../../../../drivers/go/sync_go120.go"
 pub const SYNC_GO122: &str = include_str!("../../../../drivers/go/sync_go122.go");
 /// `drivers/go/sync_go123.go`: clear and cursors on Go 1.23 and later.
 pub const SYNC_GO123: &str = include_str!("../../../../drivers/go/sync_go123.go");
+/// `drivers/go/sync_concurrent.go`: concurrent programs on sync.Map (Go 1.23 and later).
+pub const SYNC_CONCURRENT: &str = include_str!("../../../../drivers/go/sync_concurrent.go");
+/// `drivers/go/sync_concurrent_none.go`: no concurrent programs (before Go 1.23).
+pub const SYNC_CONCURRENT_NONE: &str =
+    include_str!("../../../../drivers/go/sync_concurrent_none.go");
 
 /// The name of the built driver binary inside its directory.
 const BINARY: &str = "sim-go-driver";
@@ -92,11 +97,13 @@ pub fn sources(mode: Mode, family: Family, minor: u32) -> Vec<(&'static str, &'s
     } else {
         ("sync_go119.go", SYNC_GO119)
     });
-    files.push(if minor >= 23 {
-        ("sync_go123.go", SYNC_GO123)
+    if minor >= 23 {
+        files.push(("sync_go123.go", SYNC_GO123));
+        files.push(("sync_concurrent.go", SYNC_CONCURRENT));
     } else {
-        ("sync_go122.go", SYNC_GO122)
-    });
+        files.push(("sync_go122.go", SYNC_GO122));
+        files.push(("sync_concurrent_none.go", SYNC_CONCURRENT_NONE));
+    }
     files
 }
 

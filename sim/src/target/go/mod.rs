@@ -290,6 +290,54 @@ pub fn spawn(name: &'static str) -> Result<Driver, TargetError> {
     Ok(driver)
 }
 
+/// What the name of a driver kind that runs concurrent programs ends with.
+const CONCURRENT_KIND: &str = " --threads";
+
+/// The first Go release whose driver runs concurrent programs (sync.Map's `Clear`).
+pub const CONCURRENT_SINCE: u32 = 23;
+
+/// The driver processes that run concurrent programs (`sim run --threads N`) for the `sync.Map`
+/// target named `name`: `None` when `name` is no `sync.Map` target, an error when it cannot
+/// resolve or its Go is older than 1.[`CONCURRENT_SINCE`]. They are the natural build of its
+/// toolchain, seeded or not: real threads do not replay, and the seeded runtime's random source
+/// is meant for one goroutine. GOMAXPROCS is the runtime's own (every core) unless set.
+pub fn concurrent_kind(name: &str) -> Option<Result<DriverKind, String>> {
+    let (MapKind::Sync, _, _) = parse(name)? else {
+        return None;
+    };
+    Some(resolved(name).map_err(|e| e.0).and_then(|r| {
+        let minor = r.toolchain.release().map_or(0, |(_, minor, _)| minor);
+        if minor < CONCURRENT_SINCE {
+            return Err(format!(
+                "{} cannot run concurrent programs: sync.Map has Clear only from Go 1.{CONCURRENT_SINCE} \
+                 (this is {}), and a clear made of Range and deletes is no single step",
+                r.info.name,
+                r.toolchain.number()
+            ));
+        }
+        Ok(DriverKind {
+            name: Box::leak(format!("{}{CONCURRENT_KIND}", r.info.name).into_boxed_str()),
+            spawn: spawn_concurrent,
+        })
+    }))
+}
+
+fn spawn_concurrent(kind: &'static str) -> Result<Driver, TargetError> {
+    let name = kind.strip_suffix(CONCURRENT_KIND).unwrap_or(kind);
+    let r = resolved(name)?;
+    let binary = build::build(&r.toolchain, Mode::Natural)?;
+    let mut command = Command::new(binary);
+    command.arg("-map=sync");
+    let driver = Driver::spawn(command)?;
+    if !driver.hello().concurrent {
+        return Err(TargetError(format!(
+            "the Go driver for {name} ({}) does not say `concurrent`",
+            driver.hello().implementation
+        )));
+    }
+    Ok(driver)
+}
+
 /// Builds and starts the driver once, so that a missing or unsupported Go is one clear error.
 pub fn check_available(info: &TargetInfo) -> Result<(), TargetError> {
     let r = resolved(info.name)?;

@@ -1,6 +1,6 @@
 // An entry that survives ConcurrentHashMap.clear() while another thread resizes the map.
 //
-// Run: java docs/findings/ChmClearDuringResize.java [rounds]   (JDK 11 or later; default 20000)
+// Run: java drivers/java/repro/ChmClearDuringResize.java [rounds]   (JDK 11 or later; default 20000)
 //
 // Each round: a fresh map; a helper thread inserts fresh keys, so the table keeps resizing; the
 // main thread inserts key K (a key no other thread touches), calls clear(), and then asks
