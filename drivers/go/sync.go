@@ -26,6 +26,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // syncCursor is one Range call in progress, or not begun yet.
@@ -72,12 +73,17 @@ var goroutineBaseline = -1
 var debugGoroutines = os.Getenv("SIM_GO_DRIVER_DEBUG") == "goroutines"
 
 // checkGoroutines fails the driver if a cursor's goroutine outlived its program. A goroutine
-// that has just handed over its last answer may still be on its way out, so the scheduler gets
-// a few turns first.
+// that has just handed over its last answer (or, in a concurrent program, a writer that has just
+// said it is done) may still be on its way out, on this P or another, so the scheduler gets a few
+// turns first, and then up to a second of waiting: a goroutine left behind never leaves.
 func checkGoroutines() {
 	n := runtime.NumGoroutine()
 	for i := 0; i < 1000 && n > goroutineBaseline; i++ {
 		runtime.Gosched()
+		n = runtime.NumGoroutine()
+	}
+	for waited := time.Duration(0); n > goroutineBaseline && waited < time.Second; waited += time.Millisecond {
+		time.Sleep(time.Millisecond)
 		n = runtime.NumGoroutine()
 	}
 	if debugGoroutines {
@@ -154,8 +160,14 @@ func (d *driver) runSync(seed uint64) {
 			cursors[i].stop()
 		}
 	}
+	d.finishSync(s.m)
+}
+
+// finishSync ends a program's answer: the contents through a fresh Range, `done`, the check that
+// no cursor's goroutine outlived the program, and the flush.
+func (d *driver) finishSync(m *sync.Map) {
 	d.contents = d.contents[:0]
-	s.m.Range(func(k, v interface{}) bool {
+	m.Range(func(k, v interface{}) bool {
 		d.contents = append(d.contents, asU64(k), asU64(v))
 		return true
 	})

@@ -225,16 +225,7 @@ func (d *driver) runConcurrent(writers int, ops []threadOp) {
 			d.write()
 		}
 	}
-	d.contents = d.contents[:0]
-	m.Range(func(k, v any) bool {
-		d.contents = append(d.contents, asU64(k), asU64(v))
-		return true
-	})
-	d.writeContents()
-	d.buf = append(d.buf[:0], "done\n"...)
-	d.write()
-	checkGoroutines()
-	d.flush()
+	d.finishSync(m)
 }
 
 func answered(b, r uint64, kind byte, key, value uint64, old any, ok bool) call {

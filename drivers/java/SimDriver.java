@@ -155,7 +155,7 @@ public final class SimDriver {
                 answerError(bad);
                 continue;
             }
-            String msg = readOps();
+            String msg = readOps(-1);
             if (msg != null) {
                 answerError(msg);
                 continue;
@@ -259,8 +259,11 @@ public final class SimDriver {
         return n;
     }
 
-    /** Reads ops up to `end`; on a malformed line keeps reading to `end` and returns its message. */
-    private String readOps() throws IOException {
+    /**
+     * Reads ops up to `end`, a plain program's (`writers` < 0) or a concurrent one's; on a
+     * malformed line keeps reading to `end` and returns its message.
+     */
+    private String readOps(int writers) throws IOException {
         opCount = 0;
         String msg = null;
         for (int lineNo = 2; ; lineNo++) {
@@ -271,7 +274,7 @@ public final class SimDriver {
             if (isLine("end")) {
                 return msg;
             }
-            String bad = parseOp();
+            String bad = writers < 0 ? parseOp() : parseConcurrentOp(writers);
             if (bad != null && msg == null) {
                 msg = "program line " + lineNo + ": " + bad;
             }
@@ -674,7 +677,7 @@ public final class SimDriver {
             answerError(bad);
             return;
         }
-        String msg = readConcurrentOps((int) header[2]);
+        String msg = readOps((int) header[2]);
         if (msg != null) {
             answerError(msg);
             return;
@@ -701,25 +704,6 @@ public final class SimDriver {
             pos = end;
         }
         return pos == lineLen ? out : null;
-    }
-
-    /** Reads a concurrent program's ops up to `end`; returns why one is malformed, or null. */
-    private String readConcurrentOps(int writers) throws IOException {
-        opCount = 0;
-        String msg = null;
-        for (int lineNo = 2; ; lineNo++) {
-            if (!readLine() && lineLen == 0) {
-                System.err.println("sim-java-driver: stdin ended inside a program");
-                System.exit(1);
-            }
-            if (isLine("end")) {
-                return msg;
-            }
-            String bad = parseConcurrentOp(writers);
-            if (bad != null && msg == null) {
-                msg = "program line " + lineNo + ": " + bad;
-            }
-        }
     }
 
     private String parseConcurrentOp(int writers) {

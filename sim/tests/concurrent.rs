@@ -8,6 +8,17 @@ use sim::target;
 mod common;
 use common::{code, sim};
 
+/// `sim run --target striped-racy --threads 2` with `extra` arguments, its failures saved in a
+/// fresh directory named for `test` (removed again by the caller).
+fn racy_run(test: &str, extra: &[&str]) -> (std::process::Output, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("sim-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut args = vec!["run", "--target", "striped-racy", "--threads", "2"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--out", dir.to_str().unwrap()]);
+    (sim(&args), dir)
+}
+
 fn striped(racy: bool) -> &'static concurrent::ConcurrentInfo {
     concurrent::lookup(if racy { "striped-racy" } else { "striped" }).expect("built in")
 }
@@ -80,21 +91,7 @@ fn a_concurrent_program_is_fixed_by_its_seed() {
 
 #[test]
 fn concurrent_mode_saves_the_interleaving_and_says_how_often_it_reproduced() {
-    let dir = std::env::temp_dir().join(format!("sim-concurrent-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let out = sim(&[
-        "run",
-        "--target",
-        "striped-racy",
-        "--threads",
-        "2",
-        "--seeds",
-        "0..2000",
-        "--repeat",
-        "10",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let (out, dir) = racy_run("saves", &["--seeds", "0..2000", "--repeat", "10"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(code(&out), 1, "{stdout}");
     assert!(stdout.contains("reproduced in "), "{stdout}");
@@ -135,22 +132,10 @@ fn concurrent_mode_rejects_targets_and_options_it_cannot_honour() {
 
 #[test]
 fn keep_going_with_threads_runs_the_whole_range_and_saves_every_failing_seed() {
-    let dir = std::env::temp_dir().join(format!("sim-concurrent-kg-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let out = sim(&[
-        "run",
-        "--target",
-        "striped-racy",
-        "--threads",
-        "2",
-        "--seeds",
-        "0..150",
-        "--keep-going",
-        "--repeat",
-        "1",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let (out, dir) = racy_run(
+        "keep-going",
+        &["--seeds", "0..150", "--keep-going", "--repeat", "1"],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(code(&out), 1, "{stdout}");
     assert!(stdout.contains(": 150 seeds ran"), "{stdout}");
