@@ -447,7 +447,7 @@ impl Driver {
     fn next_line(&mut self) -> ReadLine {
         let read = self
             .stdout
-            .read_line(&mut self.line, Instant::now() + self.timeout);
+            .read_line(&mut self.line, self.timeout);
         if read == ReadLine::TimedOut {
             self.timed_out = true;
             self.dead = true;
