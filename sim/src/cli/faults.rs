@@ -77,29 +77,18 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         });
         results.push(result);
     }
-    if !table.unhealthy.is_empty() {
-        // Not detections: the healthy map fails them, so they are out of every rate.
-        println!(
-            "seeds failing without a fault (left out of the rates): {:?}",
-            table.unhealthy
-        );
-        all_good = false;
-    }
-    println!(
-        "rates over {} seeds in {:.1} s on {} threads",
-        table.rates.first().map_or(0, |r| r.seeds),
-        rates_time.as_secs_f64(),
-        args.jobs
-    );
-    if let Some(weakest) = table.weakest() {
-        println!(
-            "weakest detection rate: {:.1}% ({}, {} of {} seeds)",
-            100.0 * weakest.rate(),
-            weakest.fault,
-            weakest.caught,
-            weakest.seeds
-        );
-    }
+    // Not detections: the healthy map fails them, so they are out of every rate.
+    all_good &= print_footer(Footer {
+        unhealthy: &table.unhealthy,
+        unhealthy_are: "seeds failing without a fault",
+        seeds: table.rates.first().map_or(0, |r| r.seeds),
+        time: rates_time,
+        jobs: args.jobs,
+        how: "",
+        weakest: table
+            .weakest()
+            .map(|w| (w.rate(), w.fault.to_string(), w.caught, w.seeds)),
+    });
     let outcome = outcome(all_good);
     if let Some(path) = &args.json {
         // How each unhealthy seed fails, for its check: map-core is deterministic, so it fails
@@ -153,28 +142,17 @@ fn run_planted(args: &Args) -> Result<Outcome, UsageError> {
         });
         results.push(result);
     }
-    if !table.unhealthy.is_empty() {
-        println!(
-            "seeds failing on the correct map (left out of the rates): {:?}",
-            table.unhealthy
-        );
-        all_good = false;
-    }
-    println!(
-        "rates over {} seeds in {:.1} s on {} threads; a seed detects a fault by failing its rule",
-        table.rates.first().map_or(0, |r| r.seeds),
-        rates_time.as_secs_f64(),
-        args.jobs
-    );
-    if let Some(weakest) = table.weakest() {
-        println!(
-            "weakest detection rate: {:.1}% ({}, {} of {} seeds)",
-            100.0 * weakest.rate(),
-            weakest.planted.name,
-            weakest.caught,
-            weakest.seeds
-        );
-    }
+    all_good &= print_footer(Footer {
+        unhealthy: &table.unhealthy,
+        unhealthy_are: "seeds failing on the correct map",
+        seeds: table.rates.first().map_or(0, |r| r.seeds),
+        time: rates_time,
+        jobs: args.jobs,
+        how: "; a seed detects a fault by failing its rule",
+        weakest: table
+            .weakest()
+            .map(|w| (w.rate(), w.planted.name.to_string(), w.caught, w.seeds)),
+    });
     let outcome = outcome(all_good);
     if let Some(path) = &args.json {
         let mut unhealthy: Vec<(u64, &str, Problem)> = Vec::new();
@@ -205,6 +183,47 @@ fn run_planted(args: &Args) -> Result<Outcome, UsageError> {
         )?;
     }
     Ok(outcome)
+}
+
+/// What the lines under a fault table say.
+struct Footer<'a> {
+    /// Seeds the map without a fault fails (left out of every rate).
+    unhealthy: &'a [u64],
+    /// What those seeds are called.
+    unhealthy_are: &'a str,
+    /// Seeds each rate is over.
+    seeds: u64,
+    /// How long the rates took.
+    time: std::time::Duration,
+    jobs: usize,
+    /// Said after the rates' line.
+    how: &'a str,
+    /// The weakest rate: rate, fault, seeds caught, seeds.
+    weakest: Option<(f64, String, u64, u64)>,
+}
+
+/// Prints the lines under a fault table; false when some seed failed without a fault.
+fn print_footer(footer: Footer<'_>) -> bool {
+    if !footer.unhealthy.is_empty() {
+        println!(
+            "{} (left out of the rates): {:?}",
+            footer.unhealthy_are, footer.unhealthy
+        );
+    }
+    println!(
+        "rates over {} seeds in {:.1} s on {} threads{}",
+        footer.seeds,
+        footer.time.as_secs_f64(),
+        footer.jobs,
+        footer.how
+    );
+    if let Some((rate, fault, caught, seeds)) = footer.weakest {
+        println!(
+            "weakest detection rate: {:.1}% ({fault}, {caught} of {seeds} seeds)",
+            100.0 * rate
+        );
+    }
+    footer.unhealthy.is_empty()
 }
 
 fn print_header(range: SeedRange) {

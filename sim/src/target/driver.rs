@@ -445,9 +445,7 @@ impl Driver {
     /// Reads the next line into `self.line`, waiting at most the timeout; a driver that sent
     /// nothing in time is killed (and [`Self::death`] says so).
     fn next_line(&mut self) -> ReadLine {
-        let read = self
-            .stdout
-            .read_line(&mut self.line, self.timeout);
+        let read = self.stdout.read_line(&mut self.line, self.timeout);
         if read == ReadLine::TimedOut {
             self.timed_out = true;
             self.dead = true;
