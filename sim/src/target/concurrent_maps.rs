@@ -70,6 +70,89 @@ macro_rules! shared_map {
     };
 }
 
+/// The single-threaded target `$target` (named `$name`, described by `TARGETS[$about]`) for a
+/// module with the same `Map` and `Cursor` as [`shared_map`]'s: each op pins the map afresh, the
+/// program's cursors are owned iterators kept across the ops between their steps.
+#[cfg(feature = "concurrent-maps")]
+macro_rules! target_map {
+    ($target:ident, $name:literal, $about:literal) => {
+        pub(crate) const INFO: TargetInfo = TargetInfo {
+            name: $name,
+            about: super::TARGETS[$about].1,
+            capabilities: Capabilities {
+                cursors: true,
+                contract: Contract::Weak(NoRepeat::PerElement),
+                ..Capabilities::PLAIN
+            },
+            create: |program| Ok(Box::new($target::new(program))),
+            check_available: crate::target::always_available,
+        };
+
+        #[doc = concat!("`", $name, "`'s `HashMap`, hashed by the program's hasher, and the program's cursors on it.")]
+        pub struct $target {
+            map: Arc<Map>,
+            cursors: [Option<Cursor>; MAX_CURSORS],
+        }
+
+        impl $target {
+            /// The program's map: its capacity hint and its seeded hasher.
+            pub fn new(program: &Program) -> Self {
+                let config = &program.config;
+                $target {
+                    map: Arc::new(Map::with_capacity_and_hasher(
+                        config.initial_capacity as usize,
+                        SimHasher::new(config.hasher, config.hasher_seed),
+                    )),
+                    cursors: Default::default(),
+                }
+            }
+        }
+
+        impl Target for $target {
+            fn insert(&mut self, key: u64, value: u64) -> Option<u64> {
+                self.map.pin().insert(key, value).copied()
+            }
+
+            fn remove(&mut self, key: u64) -> Option<u64> {
+                self.map.pin().remove(&key).copied()
+            }
+
+            fn get(&mut self, key: u64) -> Option<u64> {
+                self.map.pin().get(&key).copied()
+            }
+
+            fn clear(&mut self) {
+                self.map.pin().clear();
+            }
+
+            fn len(&mut self) -> usize {
+                self.map.len()
+            }
+
+            fn contents(&mut self) -> Vec<(u64, u64)> {
+                self.map.pin().iter().map(|(&k, &v)| (k, v)).collect()
+            }
+
+            fn cursor_new(&mut self, cursor: CursorId) {
+                // The old cursor goes first, so that its guard is not held while the new one pins.
+                self.cursors[cursor.index()] = None;
+                self.cursors[cursor.index()] = Some(Cursor::over(&self.map));
+            }
+
+            fn cursor_next(&mut self, cursor: CursorId) -> Option<(u64, u64)> {
+                self.cursors[cursor.index()]
+                    .as_mut()
+                    .expect("the executor steps only cursors that exist")
+                    .next()
+            }
+
+            fn cursor_drop(&mut self, cursor: CursorId, _coverage: &mut crate::coverage::Coverage) {
+                self.cursors[cursor.index()] = None;
+            }
+        }
+    };
+}
+
 #[cfg(feature = "concurrent-maps")]
 mod flurry;
 #[cfg(feature = "concurrent-maps")]
