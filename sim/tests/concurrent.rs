@@ -128,6 +128,18 @@ fn concurrent_mode_rejects_targets_and_options_it_cannot_honour() {
     assert_eq!(code(&out), 2);
     let out = sim(&["run", "--target", "striped", "--threads", "0"]);
     assert_eq!(code(&out), 2);
+    let out = sim(&[
+        "run",
+        "--target",
+        "striped",
+        "--threads",
+        "2",
+        "--keep-going",
+        "--allow",
+        "missed-entry",
+    ]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow cannot be used with --threads"));
 }
 
 #[test]
