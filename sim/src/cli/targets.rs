@@ -19,6 +19,15 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
     for t in target::builtin() {
         let mut supports = vec!["plain ops"];
         supports.extend(t.capabilities.names());
+        // Concurrent mode (`--threads`): the built-in concurrent forms, and sync.Map's from Go 1.23.
+        if sim::concurrent::builtin().iter().any(|c| c.name == t.name) {
+            supports.push("threads");
+        } else if matches!(
+            target::go::parse(t.name),
+            Some((target::go::MapKind::Sync, ..))
+        ) {
+            supports.push("threads (Go 1.23+)");
+        }
         println!("{:<19} {:<70} {}", t.name, t.about, supports.join(", "));
         if args.check {
             match (t.check_available)(t) {
