@@ -464,6 +464,10 @@ mod tests {
         }
     }
 
+    fn yielded(cursor: u8, key: u64, value: u64) -> What {
+        What::Yield { cursor, key, value }
+    }
+
     fn rule(r: Result<ConcurrentStats, LogViolation>) -> Option<FailureKind> {
         r.err().map(|v| v.violation.kind)
     }
@@ -475,16 +479,7 @@ mod tests {
             call(0, 2, 3, What::CursorNew { cursor: 0 }),
             call(1, 4, 9, insert(1, 11)),
             // Both 10 (before the overlapping store) and 11 (stored during the step) are fine.
-            call(
-                0,
-                5,
-                6,
-                What::Yield {
-                    cursor: 0,
-                    key: 1,
-                    value: 11,
-                },
-            ),
+            call(0, 5, 6, yielded(0, 1, 11)),
             call(0, 7, 8, What::End { cursor: 0 }),
         ];
         assert_eq!(
@@ -499,16 +494,7 @@ mod tests {
             call(0, 0, 1, insert(1, 10)),
             call(1, 2, 3, insert(1, 11)),
             call(0, 4, 5, What::CursorNew { cursor: 0 }),
-            call(
-                0,
-                6,
-                7,
-                What::Yield {
-                    cursor: 0,
-                    key: 1,
-                    value: 10,
-                },
-            ),
+            call(0, 6, 7, yielded(0, 1, 10)),
         ];
         assert_eq!(
             rule(check(&calls, &[(1, 11)], NoRepeat::PerKey)),
@@ -552,16 +538,7 @@ mod tests {
             call(0, 0, 1, insert(1, 10)),
             call(0, 2, 3, insert(2, 20)),
             call(0, 4, 5, What::CursorNew { cursor: 0 }),
-            call(
-                0,
-                6,
-                7,
-                What::Yield {
-                    cursor: 0,
-                    key: 1,
-                    value: 10,
-                },
-            ),
+            call(0, 6, 7, yielded(0, 1, 10)),
             call(
                 1,
                 8,
@@ -572,16 +549,7 @@ mod tests {
                 },
             ),
             call(1, 10, 11, insert(1, 11)),
-            call(
-                0,
-                12,
-                13,
-                What::Yield {
-                    cursor: 0,
-                    key: 1,
-                    value: 11,
-                },
-            ),
+            call(0, 12, 13, yielded(0, 1, 11)),
         ];
         let end = [(1, 11), (2, 20)];
         assert_eq!(
