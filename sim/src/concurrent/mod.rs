@@ -80,30 +80,26 @@ impl std::fmt::Debug for ConcurrentInfo {
     }
 }
 
+/// The striped example map for a program, with or without its planted race.
+fn striped_for(p: &ConcurrentProgram, racy: bool) -> Box<dyn ConcurrentMap> {
+    Box::new(striped::for_concurrent(
+        p.capacity,
+        p.hasher,
+        p.hash_seed,
+        racy,
+    ))
+}
+
 static BUILTIN: &[ConcurrentInfo] = &[
     ConcurrentInfo {
         name: "striped",
         no_repeat: NoRepeat::PerKey,
-        runner: Runner::InProcess(|p| {
-            Box::new(striped::for_concurrent(
-                p.capacity,
-                p.hasher,
-                p.hash_seed,
-                false,
-            ))
-        }),
+        runner: Runner::InProcess(|p| striped_for(p, false)),
     },
     ConcurrentInfo {
         name: "striped-racy",
         no_repeat: NoRepeat::PerKey,
-        runner: Runner::InProcess(|p| {
-            Box::new(striped::for_concurrent(
-                p.capacity,
-                p.hasher,
-                p.hash_seed,
-                true,
-            ))
-        }),
+        runner: Runner::InProcess(|p| striped_for(p, true)),
     },
     #[cfg(feature = "concurrent-maps")]
     ConcurrentInfo {
