@@ -172,17 +172,22 @@ insert 1 0
     }
 }
 
-#[cfg(not(feature = "concurrent-maps"))]
-#[test]
-fn without_the_feature_the_targets_are_listed_with_how_to_enable_them() {
+/// The line `sim targets` prints for `name`.
+fn targets_line(name: &str) -> String {
     let out = sim(&["targets"]);
     assert_eq!(code(&out), 0);
     let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("`sim targets` does not list {name}:\n{text}"))
+        .to_string()
+}
+
+#[cfg(not(feature = "concurrent-maps"))]
+#[test]
+fn without_the_feature_the_targets_are_listed_with_how_to_enable_them() {
     for name in ["papaya", "flurry"] {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("`sim targets` does not list {name}:\n{text}"));
+        let line = targets_line(name);
         assert!(line.contains("--features concurrent-maps"), "{line}");
     }
 }
@@ -199,14 +204,8 @@ fn without_the_feature_running_one_is_a_usage_error_naming_the_feature() {
 #[cfg(feature = "concurrent-maps")]
 #[test]
 fn with_the_feature_sim_targets_lists_both_as_built_in() {
-    let out = sim(&["targets"]);
-    assert_eq!(code(&out), 0);
-    let text = String::from_utf8_lossy(&out.stdout);
     for name in ["papaya", "flurry"] {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("`sim targets` does not list {name}:\n{text}"));
+        let line = targets_line(name);
         assert!(
             line.contains("cursors") && !line.contains("not built"),
             "{line}"
