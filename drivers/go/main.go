@@ -465,6 +465,17 @@ func (d *driver) retire(c *cursor) {
 	}
 }
 
+// inserts is the number of the program's `i` lines: the drain's budget, less one.
+func (d *driver) inserts() uint64 {
+	n := uint64(0)
+	for _, o := range d.ops {
+		if o.kind == 'i' {
+			n++
+		}
+	}
+	return n
+}
+
 func (d *driver) run(capacity int, seed uint64) {
 	// Seeded before the map is made: its hash seed is the program's first draw.
 	seedMaps(seed)
@@ -472,12 +483,7 @@ func (d *driver) run(capacity int, seed uint64) {
 	d.obs.reset(m)
 	d.multiGrowth = 0
 	var cursors [cursorHandles]cursor
-	inserts := uint64(0)
-	for _, o := range d.ops {
-		if o.kind == 'i' {
-			inserts++
-		}
-	}
+	inserts := d.inserts()
 	for _, o := range d.ops {
 		switch o.kind {
 		case 'i':

@@ -72,6 +72,13 @@ var goroutineBaseline = -1
 // program to stderr, for sim's test of dropped cursors.
 var debugGoroutines = os.Getenv("SIM_GO_DRIVER_DEBUG") == "goroutines"
 
+// takeGoroutineBaseline takes the goroutine count before the first program, once.
+func takeGoroutineBaseline() {
+	if goroutineBaseline < 0 {
+		goroutineBaseline = runtime.NumGoroutine()
+	}
+}
+
 // checkGoroutines fails the driver if a cursor's goroutine outlived its program. A goroutine
 // that has just handed over its last answer (or, in a concurrent program, a writer that has just
 // said it is done) may still be on its way out, on this P or another, so the scheduler gets a few
@@ -95,20 +102,13 @@ func checkGoroutines() {
 }
 
 func (d *driver) runSync(seed uint64) {
-	if goroutineBaseline < 0 {
-		goroutineBaseline = runtime.NumGoroutine()
-	}
+	takeGoroutineBaseline()
 	// Seeded before the map's first use: on Go 1.24+ its hash seed is drawn then.
 	seedMaps(seed)
 	s := &syncState{m: new(sync.Map), seed: seed}
 	var cursors [cursorHandles]syncCursor
 	var ended [cursorHandles]bool
-	inserts := uint64(0)
-	for _, o := range d.ops {
-		if o.kind == 'i' {
-			inserts++
-		}
-	}
+	inserts := d.inserts()
 	for _, o := range d.ops {
 		switch o.kind {
 		case 'i':

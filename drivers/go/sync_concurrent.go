@@ -17,7 +17,6 @@ package main
 
 import (
 	"fmt"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -157,9 +156,7 @@ type clock struct{ n atomic.Uint64 }
 func (c *clock) tick() uint64 { return c.n.Add(1) - 1 }
 
 func (d *driver) runConcurrent(writers int, ops []threadOp) {
-	if goroutineBaseline < 0 {
-		goroutineBaseline = runtime.NumGoroutine()
-	}
+	takeGoroutineBaseline()
 	m := new(sync.Map)
 	var clk clock
 	logs := make([][]call, writers+1)
