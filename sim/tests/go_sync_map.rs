@@ -10,29 +10,18 @@ use std::process::{Command, Stdio};
 
 use sim::exec;
 use sim::op::{CursorId, Op};
-use sim::program::{Config, Program};
+use sim::program::Program;
 use sim::target::go::{self, build, MapKind};
 use sim::target::{self, Contract, NoRepeat, TargetInfo};
 
 /// The `go-sync-map` target on the `go` on PATH, built and started once; `None` (after saying
 /// why) when Go is missing.
 fn sync_target(test: &str) -> Option<&'static TargetInfo> {
-    let info = target::lookup("go-sync-map").expect("`go-sync-map` is a built-in target");
-    match (info.check_available)(info) {
-        Ok(()) => Some(info),
-        Err(why) => {
-            eprintln!("{test}: skipped: {why}");
-            None
-        }
-    }
+    common::runnable_target("go-sync-map", test)
 }
 
 fn program(ops: Vec<Op>) -> Program {
-    let config = Config {
-        target: "go-sync-map".to_string(),
-        ..Config::default()
-    };
-    Program::new(config, ops)
+    common::program_on("go-sync-map", ops)
 }
 
 const C0: CursorId = CursorId::ALL[0];

@@ -3,33 +3,24 @@
 //! Tests that need Go print why they skip and pass when `go` is not on PATH. The fake-driver
 //! tests need only `sh`.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
 use sim::exec::{self, FailureKind, Stage};
 use sim::op::{CursorId, Op};
-use sim::program::{Config, Program};
+use sim::program::Program;
 use sim::target::driver::{Driver, DriverKind, Outcome};
 use sim::target::{self, Capabilities, TargetError, TargetInfo};
 
 /// The `go` target, built and started once; `None` (after saying why) when Go is missing.
 fn go_target(test: &str) -> Option<&'static TargetInfo> {
-    let info = target::lookup("go").expect("`go` is a built-in target");
-    match (info.check_available)(info) {
-        Ok(()) => Some(info),
-        Err(why) => {
-            eprintln!("{test}: skipped: {why}");
-            None
-        }
-    }
+    common::runnable_target("go", test)
 }
 
 fn program(ops: Vec<Op>) -> Program {
-    let config = Config {
-        target: "go".to_string(),
-        ..Config::default()
-    };
-    Program::new(config, ops)
+    common::program_on("go", ops)
 }
 
 const C0: CursorId = CursorId::ALL[0];

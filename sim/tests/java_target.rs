@@ -2,32 +2,23 @@
 //!
 //! Tests that need a JDK print why they skip and pass when `javac` or `java` is not on PATH.
 
+mod common;
+
 use std::process::Command;
 
 use sim::exec::{self, FailureKind};
 use sim::op::{CursorId, Op};
-use sim::program::{Config, Program};
+use sim::program::Program;
 use sim::target::driver::{Driver, DriverKind};
 use sim::target::{self, java, Contract, NoRepeat, TargetError, TargetInfo};
 
 /// The `java-chm` target, compiled and started once; `None` (after saying why) without a JDK.
 fn java_target(test: &str) -> Option<&'static TargetInfo> {
-    let info = target::lookup(java::NAME).expect("`java-chm` is a built-in target");
-    match (info.check_available)(info) {
-        Ok(()) => Some(info),
-        Err(why) => {
-            eprintln!("{test}: skipped: {why}");
-            None
-        }
-    }
+    common::runnable_target(java::NAME, test)
 }
 
 fn program(ops: Vec<Op>) -> Program {
-    let config = Config {
-        target: java::NAME.to_string(),
-        ..Config::default()
-    };
-    Program::new(config, ops)
+    common::program_on(java::NAME, ops)
 }
 
 const C0: CursorId = CursorId::ALL[0];
