@@ -150,9 +150,9 @@ pub fn lookup(name: &str) -> Result<&'static ConcurrentInfo, String> {
         return Ok(info);
     }
     match go::concurrent_kind(name) {
-        Some(Ok(kind)) => {
+        Some(Ok((canonical, kind))) => {
             let info: &'static ConcurrentInfo = Box::leak(Box::new(ConcurrentInfo {
-                name: kind.name.strip_suffix(" --threads").unwrap_or(kind.name),
+                name: canonical,
                 no_repeat: NoRepeat::PerKey,
                 runner: Runner::Driver(Box::leak(Box::new(kind))),
             }));

@@ -296,12 +296,12 @@ const CONCURRENT_KIND: &str = " --threads";
 /// The first Go release whose driver runs concurrent programs (sync.Map's `Clear`).
 pub const CONCURRENT_SINCE: u32 = 23;
 
-/// The driver processes that run concurrent programs (`sim run --threads N`) for the `sync.Map`
-/// target named `name`: `None` when `name` is no `sync.Map` target, an error when it cannot
+/// The canonical name of the `sync.Map` target named `name`, and the driver processes that run
+/// its concurrent programs (`sim run --threads N`): `None` when `name` is no `sync.Map` target, an error when it cannot
 /// resolve or its Go is older than 1.[`CONCURRENT_SINCE`]. They are the natural build of its
 /// toolchain, seeded or not: real threads do not replay, and the seeded runtime's random source
 /// is meant for one goroutine. GOMAXPROCS is the runtime's own (every core) unless set.
-pub fn concurrent_kind(name: &str) -> Option<Result<DriverKind, String>> {
+pub fn concurrent_kind(name: &str) -> Option<Result<(&'static str, DriverKind), String>> {
     let (MapKind::Sync, _, _) = parse(name)? else {
         return None;
     };
@@ -315,10 +315,11 @@ pub fn concurrent_kind(name: &str) -> Option<Result<DriverKind, String>> {
                 r.toolchain.number()
             ));
         }
-        Ok(DriverKind {
+        let kind = DriverKind {
             name: Box::leak(format!("{}{CONCURRENT_KIND}", r.info.name).into_boxed_str()),
             spawn: spawn_concurrent,
-        })
+        };
+        Ok((r.info.name, kind))
     }))
 }
 
@@ -328,14 +329,9 @@ fn spawn_concurrent(kind: &'static str) -> Result<Driver, TargetError> {
     let binary = build::build(&r.toolchain, Mode::Natural)?;
     let mut command = Command::new(binary);
     command.arg("-map=sync");
-    let driver = Driver::spawn(command)?;
-    if !driver.hello().concurrent {
-        return Err(TargetError(format!(
-            "the Go driver for {name} ({}) does not say `concurrent`",
-            driver.hello().implementation
-        )));
-    }
-    Ok(driver)
+    // Whether it runs concurrent programs is checked where they are sent
+    // (concurrent::driver::run), as for every driver.
+    Driver::spawn(command)
 }
 
 /// Builds and starts the driver once, so that a missing or unsupported Go is one clear error.
