@@ -161,21 +161,20 @@ func (d *driver) runConcurrent(writers int, ops []threadOp) {
 	var clk clock
 	logs := make([][]call, writers+1)
 	mine := make([][]op, writers+1)
+	var prefill []op
 	stores := uint64(0)
 	for _, t := range ops {
 		if t.thread >= 0 {
 			mine[t.thread] = append(mine[t.thread], t.o)
-			if t.o.kind == 'i' {
-				stores++
-			}
-			continue
+		} else {
+			prefill = append(prefill, t.o)
 		}
-		b := clk.tick()
-		old, ok := m.Swap(t.o.a, t.o.b)
-		r := clk.tick()
-		logs[0] = append(logs[0], answered(b, r, 'i', t.o.a, t.o.b, old, ok))
-		stores++
+		if t.o.kind == 'i' {
+			stores++
+		}
 	}
+	// The prefill: the inserts of a writer, made on this goroutine before any other starts.
+	logs[0] = writeOps(m, &clk, logs[0], prefill)
 	panics := make([]string, writers+1)
 	gate := make(chan struct{})
 	var done sync.WaitGroup

@@ -784,38 +784,39 @@ public final class SimDriver {
         final AtomicLong clock = new AtomicLong();
         final CallLog[] logs = new CallLog[writers + 1];
         final Throwable[] died = new Throwable[writers + 1];
-        // Each thread's ops, by index into the op arrays, in program order.
+        // Each thread's ops, by index into the op arrays, in program order; the prefill's too.
         final int[][] ops = new int[writers + 1][];
         int[] counts = new int[writers + 1];
+        int prefillCount = 0;
         long stores = 0;
-        logs[0] = new CallLog();
         for (int i = 0; i < opCount; i++) {
             int t = opThreads[i];
             if (t < 0) {
-                Long key = as[i];
-                Long val = bs[i];
-                long b = clock.getAndIncrement();
-                Long old = m.put(key, val);
-                long r = clock.getAndIncrement();
-                logs[0].add(b, r, (byte) 'i', 0, as[i], bs[i], old);
-                stores++;
+                prefillCount++;
             } else {
                 counts[t]++;
-                if (kinds[i] == 'i') {
-                    stores++;
-                }
+            }
+            if (kinds[i] == 'i') {
+                stores++;
             }
         }
+        int[] prefill = new int[prefillCount];
+        prefillCount = 0;
         for (int t = 0; t <= writers; t++) {
             ops[t] = new int[counts[t]];
             counts[t] = 0;
         }
         for (int i = 0; i < opCount; i++) {
             int t = opThreads[i];
-            if (t >= 0) {
+            if (t < 0) {
+                prefill[prefillCount++] = i;
+            } else {
                 ops[t][counts[t]++] = i;
             }
         }
+        // The prefill: the inserts of a writer, made on this thread before any other starts.
+        logs[0] = new CallLog();
+        write(m, clock, logs[0], prefill);
         final long budget = stores + 1;
         final CyclicBarrier start = new CyclicBarrier(writers + 1);
         Thread[] threads = new Thread[writers + 1];
