@@ -54,8 +54,11 @@ func (o *classicObserver) written() {
 	o.last = h
 }
 
+// growthFlag answers from the header read at the last write: only writes (mapassign,
+// mapdelete, mapclear) start or advance a growth; lookups and iteration leave the header's
+// growth state as it was, so reading it again for every step would tell nothing new.
 func (o *classicObserver) growthFlag() byte {
-	if o.read(o.m).growing {
+	if o.last.growing {
 		return '1'
 	}
 	return '0'

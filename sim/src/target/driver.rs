@@ -212,7 +212,6 @@ pub struct Driver {
     hello: Hello,
     /// The program being written, kept to reuse its allocation.
     request: Vec<u8>,
-    line: Vec<u8>,
     /// Set once the process died or spoke out of protocol: it must be replaced.
     dead: bool,
 }
@@ -273,17 +272,18 @@ impl Driver {
                 concurrent: false,
             },
             request: Vec::new(),
-            line: Vec::new(),
             dead: false,
         };
-        driver.line.clear();
-        if driver.next_line() != ReadLine::Line {
-            return Err(TargetError(format!(
-                "driver {shown} did not say hello: {}",
-                driver.death()
-            )));
-        }
-        let line = String::from_utf8_lossy(trim_newline(&driver.line)).into_owned();
+        let line = match driver.stdout.next_line(driver.timeout) {
+            Ok(line) => String::from_utf8_lossy(trim_newline(line)).into_owned(),
+            Err(read) => {
+                driver.no_line(read);
+                return Err(TargetError(format!(
+                    "driver {shown} did not say hello: {}",
+                    driver.death()
+                )));
+            }
+        };
         driver.hello = Hello::parse(&line).map_err(|why| {
             driver.dead = true;
             TargetError(format!("driver {shown}: {why}"))
@@ -336,11 +336,13 @@ impl Driver {
         }
         let mut lines = Vec::new();
         loop {
-            self.line.clear();
-            if self.next_line() != ReadLine::Line {
-                return Err((self.death(), lines));
-            }
-            let line = trim_newline(&self.line);
+            let line = match self.stdout.next_line(self.timeout) {
+                Ok(line) => trim_newline(line),
+                Err(read) => {
+                    self.no_line(read);
+                    return Err((self.death(), lines));
+                }
+            };
             if line == b"done" {
                 return Ok(lines);
             }
@@ -384,13 +386,14 @@ impl Driver {
     fn read_answers(&mut self, transcript: &mut Transcript) {
         let mut entries_left = 0u64;
         loop {
-            self.line.clear();
-            if self.next_line() != ReadLine::Line {
-                self.dead = true;
-                transcript.outcome = Outcome::Died(self.death());
-                return;
-            }
-            let line = trim_newline(&self.line);
+            let line = match self.stdout.next_line(self.timeout) {
+                Ok(line) => trim_newline(line),
+                Err(read) => {
+                    self.no_line(read);
+                    transcript.outcome = Outcome::Died(self.death());
+                    return;
+                }
+            };
             if entries_left > 0 {
                 match parse_entry(line) {
                     Some(entry) => {
@@ -398,7 +401,10 @@ impl Driver {
                         entries_left -= 1;
                         continue;
                     }
-                    None => return self.garbled(transcript, "a `<key> <value>` entry line"),
+                    None => {
+                        let line = String::from_utf8_lossy(line).into_owned();
+                        return self.garbled(transcript, &line, "a `<key> <value>` entry line");
+                    }
                 }
             }
             if line == b"done" {
@@ -410,7 +416,10 @@ impl Driver {
                         transcript.counts = counts;
                         continue;
                     }
-                    None => return self.garbled(transcript, "`s name=count ...`"),
+                    None => {
+                        let line = String::from_utf8_lossy(line).into_owned();
+                        return self.garbled(transcript, &line, "`s name=count ...`");
+                    }
                 }
             }
             if let Some(message) = line.strip_prefix(b"error ") {
@@ -426,32 +435,32 @@ impl Driver {
                     }
                     transcript.answers.push(answer);
                 }
-                None => return self.garbled(transcript, "an answer line"),
+                None => {
+                    let line = String::from_utf8_lossy(line).into_owned();
+                    return self.garbled(transcript, &line, "an answer line");
+                }
             }
         }
     }
 
-    fn garbled(&mut self, transcript: &mut Transcript, wanted: &str) {
+    fn garbled(&mut self, transcript: &mut Transcript, line: &str, wanted: &str) {
         // Out of step with the driver: it cannot be trusted with the next program.
         self.dead = true;
-        let line = String::from_utf8_lossy(trim_newline(&self.line));
         transcript.outcome = Outcome::Garbled(format!(
             "after {} answers the driver wrote `{}` where {wanted} was due",
             transcript.answers.len(),
-            clip(&line)
+            clip(line)
         ));
     }
 
-    /// Reads the next line into `self.line`, waiting at most the timeout; a driver that sent
-    /// nothing in time is killed (and [`Self::death`] says so).
-    fn next_line(&mut self) -> ReadLine {
-        let read = self.stdout.read_line(&mut self.line, self.timeout);
+    /// Takes note that no line came (`read`: the pipe closed or the timeout passed): the driver
+    /// is dead, and one that sent nothing in time is killed (and [`Self::death`] says so).
+    fn no_line(&mut self, read: ReadLine) {
+        self.dead = true;
         if read == ReadLine::TimedOut {
             self.timed_out = true;
-            self.dead = true;
             let _ = self.child.kill();
         }
-        read
     }
 
     /// Why the process is gone: its exit status and the end of its stderr.
@@ -643,8 +652,17 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 20 {
         return None;
     }
+    // No number of 19 digits overflows a u64: only a 20th digit needs checked arithmetic.
+    let (head, tail) = digits.split_at(digits.len().min(19));
     let mut n: u64 = 0;
-    for &d in digits {
+    for &d in head {
+        let digit = d.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(digit);
+    }
+    for &d in tail {
         if !d.is_ascii_digit() {
             return None;
         }
@@ -1018,9 +1036,22 @@ mod tests {
             "l -1",
             "q 1",
             "v 18446744073709551616",
+            "v 99999999999999999999",
+            "v 1x",
+            "v 1234567890123456789/",
+            "v 000000000000000000000",
         ] {
             assert_eq!(parse_answer(bad.as_bytes()), None, "{bad:?}");
         }
+        assert_eq!(
+            parse_u64(b"9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        assert_eq!(
+            parse_u64(b"10000000000000000000"),
+            Some(10_000_000_000_000_000_000)
+        );
+        assert_eq!(parse_u64(b"00000000000000000007"), Some(7));
         assert_eq!(parse_entry(b"5 6"), Some((5, 6)));
         assert_eq!(parse_entry(b"5"), None);
     }

@@ -28,6 +28,8 @@ pub struct TimedReader {
     buffer: Vec<u8>,
     /// Where the unread part of `buffer` starts.
     start: usize,
+    /// A line that [`TimedReader::next_line`] had to put together from more than one chunk.
+    spill: Vec<u8>,
 }
 
 impl TimedReader {
@@ -52,6 +54,27 @@ impl TimedReader {
             chunks,
             buffer: Vec::new(),
             start: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    /// The next line, as [`TimedReader::read_line`] reads it, lent from the reader's own buffer
+    /// until the next call: a line that arrived whole in one chunk (nearly all of them) is not
+    /// copied. `Err` is [`ReadLine::Closed`] or [`ReadLine::TimedOut`].
+    pub fn next_line(&mut self, timeout: Duration) -> Result<&[u8], ReadLine> {
+        let unread = &self.buffer[self.start..];
+        if let Some(end) = unread.iter().position(|&b| b == b'\n') {
+            let start = self.start;
+            self.start += end + 1;
+            return Ok(&self.buffer[start..=start + end]);
+        }
+        let mut spill = std::mem::take(&mut self.spill);
+        spill.clear();
+        let read = self.read_line(&mut spill, timeout);
+        self.spill = spill;
+        match read {
+            ReadLine::Line => Ok(&self.spill),
+            ended => Err(ended),
         }
     }
 
@@ -96,6 +119,42 @@ mod tests {
 
     fn later() -> Duration {
         Duration::from_secs(5)
+    }
+
+    #[test]
+    fn lent_lines_are_the_lines_read_across_chunk_boundaries_too() {
+        let (sender, chunks) = mpsc::channel();
+        let mut reader = TimedReader {
+            chunks,
+            buffer: Vec::new(),
+            start: 0,
+            spill: Vec::new(),
+        };
+        for chunk in [&b"one\ntw"[..], b"", b"o\nthr", b"ee\nfour"] {
+            sender.send(chunk.to_vec()).unwrap();
+        }
+        drop(sender);
+        for want in [&b"one\n"[..], b"two\n", b"three\n", b"four"] {
+            assert_eq!(reader.next_line(later()), Ok(want));
+        }
+        assert_eq!(reader.next_line(later()), Err(ReadLine::Closed));
+    }
+
+    #[test]
+    fn a_lent_line_that_never_ends_times_out() {
+        let (sender, chunks) = mpsc::channel();
+        let mut reader = TimedReader {
+            chunks,
+            buffer: Vec::new(),
+            start: 0,
+            spill: Vec::new(),
+        };
+        sender.send(b"half a li".to_vec()).unwrap();
+        assert_eq!(
+            reader.next_line(Duration::from_millis(20)),
+            Err(ReadLine::TimedOut)
+        );
+        drop(sender);
     }
 
     #[test]
