@@ -148,7 +148,7 @@ func (d *driver) runSync(seed uint64) {
 				cursors[o.a] = nil
 			}
 		}
-		d.buf = append(d.buf[:0], 'l', ' ')
+		d.buf = append(d.buf, 'l', ' ')
 		d.buf = strconv.AppendInt(d.buf, int64(s.n), 10)
 		d.buf = append(d.buf, '\n')
 		d.write()
@@ -172,7 +172,7 @@ func (d *driver) finishSync(m *sync.Map) {
 		return true
 	})
 	d.writeContents()
-	d.buf = append(d.buf[:0], "done\n"...)
+	d.buf = append(d.buf, "done\n"...)
 	d.write()
 	checkGoroutines()
 	d.flush()
@@ -188,11 +188,11 @@ func (d *driver) stepSync(c syncCursor, ended *bool, steps uint64) {
 		k, v, ok := c.next()
 		if !ok {
 			*ended = true
-			d.buf = append(d.buf[:0], "e ?\n"...)
+			d.buf = append(d.buf, "e ?\n"...)
 			d.write()
 			return
 		}
-		d.buf = append(d.buf[:0], 'y', ' ')
+		d.buf = append(d.buf, 'y', ' ')
 		d.buf = strconv.AppendUint(d.buf, k, 10)
 		d.buf = append(d.buf, ' ')
 		d.buf = strconv.AppendUint(d.buf, v, 10)

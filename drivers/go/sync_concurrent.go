@@ -208,7 +208,7 @@ func (d *driver) runConcurrent(writers int, ops []threadOp) {
 	}
 	for t, p := range panics {
 		if p != "" {
-			d.buf = append(d.buf[:0], "panic "...)
+			d.buf = append(d.buf, "panic "...)
 			d.buf = strconv.AppendInt(d.buf, int64(t), 10)
 			d.buf = append(d.buf, ' ')
 			for _, ch := range []byte(p) {
@@ -321,7 +321,7 @@ func readOps(m *sync.Map, clk *clock, log []call, ops []op, budget uint64) []cal
 
 // writeCall writes one logged call: `<thread> <began> <returned> <kind> ...`.
 func (d *driver) writeCall(thread int, c call) {
-	b := strconv.AppendInt(d.buf[:0], int64(thread), 10)
+	b := strconv.AppendInt(d.buf, int64(thread), 10)
 	b = append(b, ' ')
 	b = strconv.AppendUint(b, c.began, 10)
 	b = append(b, ' ')

@@ -175,6 +175,8 @@ fn a_malformed_program_gets_error_and_the_driver_stays_usable() {
         (b"program 0\nq\nend\n", "unknown op"),
         (b"program x\nend\n", "capacity"),
         (b"program 0\ng 18446744073709551616\nend\n", "bad number"),
+        (b"program 0\ng 99999999999999999999\nend\n", "bad number"),
+        (b"program 0\ng 1844674407370955161x\nend\n", "bad number"),
     ] {
         let t = driver.run_raw(bad);
         match t.outcome() {
@@ -183,16 +185,19 @@ fn a_malformed_program_gets_error_and_the_driver_stays_usable() {
         }
         assert!(t.answers().is_empty());
     }
-    let t = driver.run_raw(b"program 0\ni 1 2\ng 1\nend\n");
+    let t =
+        driver.run_raw(b"program 0\ni 1 2\ng 1\ni 18446744073709551615 9999999999999999999\nend\n");
     assert_eq!(t.outcome(), &Outcome::Complete);
-    assert_eq!(t.contents(), &[(1, 2)]);
     assert_eq!(
         t.answers()
             .iter()
             .map(|a| a.to_string())
             .collect::<Vec<_>>(),
-        ["v -", "l 1", "v 2", "l 1", "c 1"]
+        ["v -", "l 1", "v 2", "l 1", "v -", "l 2", "c 2"]
     );
+    let mut contents = t.contents().to_vec();
+    contents.sort_unstable();
+    assert_eq!(contents, [(1, 2), (u64::MAX, 9_999_999_999_999_999_999)]);
 }
 
 /// The file names of the natural driver for `go`, as sim builds it.
