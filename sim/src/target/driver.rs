@@ -386,6 +386,24 @@ impl Driver {
     fn read_answers(&mut self, transcript: &mut Transcript) {
         let mut entries_left = 0u64;
         loop {
+            // Nearly every line is a whole answer already in the reader's buffer: parse it
+            // there. Anything else (another kind of line, a line not all read yet, a garbled
+            // one) takes the line-by-line way below.
+            if entries_left > 0 {
+                if let Some((entry, used)) = parse_entry_at(self.stdout.unread()) {
+                    self.stdout.consume(used);
+                    transcript.contents.push(entry);
+                    entries_left -= 1;
+                    continue;
+                }
+            } else if let Some((answer, used)) = parse_answer_at(self.stdout.unread()) {
+                self.stdout.consume(used);
+                if let Answer::Contents(n) = answer {
+                    entries_left = n;
+                }
+                transcript.answers.push(answer);
+                continue;
+            }
             let line = match self.stdout.next_line(self.timeout) {
                 Ok(line) => trim_newline(line),
                 Err(read) => {
@@ -647,50 +665,106 @@ pub fn write_program(
     Ok(())
 }
 
+/// The decimal number that starts at `buf[at]`: its value and the index after its last digit.
+/// `None` without a digit, or past 20 digits or `u64::MAX`.
+fn digits_at(buf: &[u8], at: usize) -> Option<(u64, usize)> {
+    let mut n: u64 = 0;
+    let mut i = at;
+    while let Some(digit) = buf.get(i).map(|b| b.wrapping_sub(b'0')).filter(|&d| d <= 9) {
+        let digit = u64::from(digit);
+        // No number of 19 digits overflows a u64: only a 20th digit needs checked arithmetic.
+        n = match i - at {
+            0..=18 => n * 10 + digit,
+            19 => n.checked_mul(10)?.checked_add(digit)?,
+            _ => return None,
+        };
+        i += 1;
+    }
+    (i > at).then_some((n, i))
+}
+
+/// The index after `byte` if `buf[at]` is `byte`.
+fn expect_at(buf: &[u8], at: usize, byte: u8) -> Option<usize> {
+    (buf.get(at) == Some(&byte)).then_some(at + 1)
+}
+
 /// Parses a decimal u64 that is the whole of `digits`.
 fn parse_u64(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() || digits.len() > 20 {
-        return None;
-    }
-    // No number of 19 digits overflows a u64: only a 20th digit needs checked arithmetic.
-    let (head, tail) = digits.split_at(digits.len().min(19));
-    let mut n: u64 = 0;
-    for &d in head {
-        let digit = d.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        n = n * 10 + u64::from(digit);
-    }
-    for &d in tail {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(n)
+    digits_at(digits, 0).and_then(|(n, end)| (end == digits.len()).then_some(n))
 }
 
-fn parse_growing(flag: &[u8]) -> Option<Option<bool>> {
-    match flag {
-        b"1" => Some(Some(true)),
-        b"0" => Some(Some(false)),
-        b"?" => Some(None),
-        _ => None,
-    }
+/// A growth flag (`1`, `0` or `?`) at `buf[at]`, and the index after it.
+fn growing_at(buf: &[u8], at: usize) -> Option<(Option<bool>, usize)> {
+    let growing = match buf.get(at)? {
+        b'1' => Some(true),
+        b'0' => Some(false),
+        b'?' => None,
+        _ => return None,
+    };
+    Some((growing, at + 1))
 }
 
-/// Splits `rest` at its first space: (word, remainder after the space), or (rest, empty).
-fn word(rest: &[u8]) -> (&[u8], &[u8]) {
-    match rest.iter().position(|&b| b == b' ') {
-        Some(i) => (&rest[..i], &rest[i + 1..]),
-        None => (rest, &[]),
-    }
+/// Parses the answer line (not an entry line, `done`, `s` or `error`) at the start of `buf`,
+/// newline included: the answer and the length of its line. `None` when `buf` does not start
+/// with a whole answer line, whether it is something else or not all there yet.
+fn parse_answer_at(buf: &[u8]) -> Option<(Answer, usize)> {
+    let tag = *buf.first()?;
+    let at = expect_at(buf, 1, b' ')?;
+    let (answer, at) = match tag {
+        b'v' => match expect_at(buf, at, b'-') {
+            Some(at) => (Answer::Value(None), at),
+            None => {
+                let (value, at) = digits_at(buf, at)?;
+                (Answer::Value(Some(value)), at)
+            }
+        },
+        b'l' => {
+            let (len, at) = digits_at(buf, at)?;
+            (Answer::Len(len), at)
+        }
+        b'c' => {
+            let (entries, at) = digits_at(buf, at)?;
+            (Answer::Contents(entries), at)
+        }
+        b'e' => {
+            let (growing, at) = growing_at(buf, at)?;
+            (Answer::End { growing }, at)
+        }
+        b'y' => {
+            let (key, at) = digits_at(buf, at)?;
+            let (value, at) = digits_at(buf, expect_at(buf, at, b' ')?)?;
+            let (growing, at) = growing_at(buf, expect_at(buf, at, b' ')?)?;
+            (
+                Answer::Yield {
+                    key,
+                    value,
+                    growing,
+                },
+                at,
+            )
+        }
+        _ => return None,
+    };
+    Some((answer, expect_at(buf, at, b'\n')?))
+}
+
+/// Parses the entry line (`<key> <value>`) at the start of `buf`, newline included.
+fn parse_entry_at(buf: &[u8]) -> Option<((u64, u64), usize)> {
+    let (key, at) = digits_at(buf, 0)?;
+    let (value, at) = digits_at(buf, expect_at(buf, at, b' ')?)?;
+    Some(((key, value), expect_at(buf, at, b'\n')?))
+}
+
+/// Applies a parser of whole lines at the start of a buffer to one line without its newline.
+fn parse_line<T>(line: &[u8], parse_at: fn(&[u8]) -> Option<(T, usize)>) -> Option<T> {
+    let mut whole = Vec::with_capacity(line.len() + 1);
+    whole.extend_from_slice(line);
+    whole.push(b'\n');
+    parse_at(&whole).and_then(|(parsed, used)| (used == whole.len()).then_some(parsed))
 }
 
 fn parse_entry(line: &[u8]) -> Option<(u64, u64)> {
-    let (key, value) = word(line);
-    Some((parse_u64(key)?, parse_u64(value)?))
+    parse_line(line, parse_entry_at)
 }
 
 /// Parses the words of an `s` line: `name=count` each, the name of letters, digits and `-`.
@@ -713,29 +787,9 @@ fn parse_counts(words: &[u8]) -> Option<Vec<(String, u64)>> {
         .collect()
 }
 
-/// Parses one answer line (not an entry line, `done` or `error`).
+/// Parses one answer line without its newline (not an entry line, `done`, `s` or `error`).
 fn parse_answer(line: &[u8]) -> Option<Answer> {
-    let (tag, rest) = (line.first()?, line.get(1..)?);
-    let rest = rest.strip_prefix(b" ")?;
-    match tag {
-        b'v' if rest == b"-" => Some(Answer::Value(None)),
-        b'v' => Some(Answer::Value(Some(parse_u64(rest)?))),
-        b'l' => Some(Answer::Len(parse_u64(rest)?)),
-        b'c' => Some(Answer::Contents(parse_u64(rest)?)),
-        b'e' => Some(Answer::End {
-            growing: parse_growing(rest)?,
-        }),
-        b'y' => {
-            let (key, rest) = word(rest);
-            let (value, flag) = word(rest);
-            Some(Answer::Yield {
-                key: parse_u64(key)?,
-                value: parse_u64(value)?,
-                growing: parse_growing(flag)?,
-            })
-        }
-        _ => None,
-    }
+    parse_line(line, parse_answer_at)
 }
 
 /// One kind of driver: how to start it. The process itself lives in a per-thread slot.
@@ -1010,6 +1064,38 @@ mod tests {
         assert!(Hello::parse("hello sim-driver 2 x state=known").is_err());
         assert!(Hello::parse("hi").is_err());
         assert!(Hello::parse("hello sim-driver 1 x state=maybe").is_err());
+    }
+
+    #[test]
+    fn an_answer_is_parsed_in_the_buffer_only_once_its_whole_line_is_there() {
+        let lines = b"y 12 345 0\nv -\nl 18446744073709551615\ne ?\nc 1\n";
+        let mut at = 0;
+        let mut parsed = Vec::new();
+        while at < lines.len() {
+            let end = at + lines[at..].iter().position(|&b| b == b'\n').unwrap() + 1;
+            for cut in at..end {
+                assert_eq!(parse_answer_at(&lines[at..cut]), None, "{cut}");
+            }
+            let (answer, used) = parse_answer_at(&lines[at..]).expect("a whole line");
+            assert_eq!(at + used, end);
+            parsed.push(answer.to_string());
+            at = end;
+        }
+        assert_eq!(
+            parsed,
+            ["y 12 345 0", "v -", "l 18446744073709551615", "e ?", "c 1"]
+        );
+        for other in [
+            &b"done\n"[..],
+            b"s a=1\n",
+            b"error x\n",
+            b"5 6\n",
+            b"v 1 \n",
+        ] {
+            assert_eq!(parse_answer_at(other), None);
+        }
+        assert_eq!(parse_entry_at(b"5 6\nv 1\n"), Some(((5, 6), 4)));
+        assert_eq!(parse_entry_at(b"5 6"), None);
     }
 
     #[test]

@@ -58,6 +58,16 @@ impl TimedReader {
         }
     }
 
+    /// What has arrived and not been read yet (without waiting for more).
+    pub fn unread(&self) -> &[u8] {
+        &self.buffer[self.start..]
+    }
+
+    /// Marks the first `n` bytes of [`TimedReader::unread`] as read.
+    pub fn consume(&mut self, n: usize) {
+        self.start += n.min(self.buffer.len() - self.start);
+    }
+
     /// The next line, as [`TimedReader::read_line`] reads it, lent from the reader's own buffer
     /// until the next call: a line that arrived whole in one chunk (nearly all of them) is not
     /// copied. `Err` is [`ReadLine::Closed`] or [`ReadLine::TimedOut`].
