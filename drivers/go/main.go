@@ -63,12 +63,45 @@ type op struct {
 }
 
 type cursor struct {
-	it    *reflect.MapIter
+	it    mapIter // nil for a handle with no cursor
 	ended bool
 	// growths is the observer's growth count when the cursor was created.
 	growths uint64
 	// counted says the cursor has been counted as one that lived through two growths.
 	counted bool
+}
+
+// mapIter is one iteration of a program's map, advanced one entry at a time. The mode files
+// say which kind a cursor gets (newMapIter).
+type mapIter interface {
+	// next advances the iteration and returns the entry it reached, or false at its end.
+	next() (key, value uint64, ok bool)
+}
+
+// reflectIter iterates through reflect.MapIter, which starts the runtime's iteration
+// (mapiterinit) at its first Next and advances it (mapiternext) at each later one.
+type reflectIter struct {
+	it *reflect.MapIter
+}
+
+// iterKey and iterValue are the reused targets of SetIterKey and SetIterValue: no allocation per
+// step.
+var (
+	iterKey   = reflect.New(reflect.TypeOf(uint64(0))).Elem()
+	iterValue = reflect.New(reflect.TypeOf(uint64(0))).Elem()
+)
+
+func newReflectIter(m map[uint64]uint64) mapIter {
+	return reflectIter{reflect.ValueOf(m).MapRange()}
+}
+
+func (r reflectIter) next() (uint64, uint64, bool) {
+	if !r.it.Next() {
+		return 0, 0, false
+	}
+	iterKey.SetIterKey(r.it)
+	iterValue.SetIterValue(r.it)
+	return iterKey.Uint(), iterValue.Uint(), true
 }
 
 type driver struct {
@@ -78,8 +111,6 @@ type driver struct {
 	ops []op
 	// contents collects the final range's entries (key, value, key, value, ...).
 	contents []uint64
-	key      reflect.Value // reused targets of SetIterKey / SetIterValue: no allocation per step
-	val      reflect.Value
 	obs      observer
 	// multiGrowth counts the cursors that lived through two or more growths.
 	multiGrowth uint64
@@ -165,8 +196,6 @@ func main() {
 	d := &driver{
 		in:  bufio.NewReaderSize(os.Stdin, 1<<20),
 		out: bufio.NewWriterSize(os.Stdout, 1<<20),
-		key: reflect.New(reflect.TypeOf(uint64(0))).Elem(),
-		val: reflect.New(reflect.TypeOf(uint64(0))).Elem(),
 		obs: newObserver(),
 	}
 	implementation := "go-runtime-map"
@@ -449,7 +478,8 @@ func (d *driver) step(c *cursor, steps uint64) {
 	for ; steps > 0; steps-- {
 		g := d.obs.growthFlag()
 		d.obs.stepping(c)
-		if !c.it.Next() {
+		key, value, ok := c.it.next()
+		if !ok {
 			d.obs.stepped(c, false)
 			c.ended = true
 			d.retire(c)
@@ -458,12 +488,10 @@ func (d *driver) step(c *cursor, steps uint64) {
 			return
 		}
 		d.obs.stepped(c, true)
-		d.key.SetIterKey(c.it)
-		d.val.SetIterValue(c.it)
 		d.buf = append(d.buf, 'y', ' ')
-		d.buf = strconv.AppendUint(d.buf, d.key.Uint(), 10)
+		d.buf = strconv.AppendUint(d.buf, key, 10)
 		d.buf = append(d.buf, ' ')
-		d.buf = strconv.AppendUint(d.buf, d.val.Uint(), 10)
+		d.buf = strconv.AppendUint(d.buf, value, 10)
 		d.buf = append(d.buf, ' ', g, '\n')
 		d.write()
 	}
@@ -522,7 +550,7 @@ func (d *driver) run(capacity int, seed uint64) {
 		case 'n':
 			// The iteration itself starts (mapiterinit) at the cursor's first step.
 			d.retire(&cursors[o.a])
-			cursors[o.a] = cursor{it: reflect.ValueOf(m).MapRange(), growths: d.obs.growths()}
+			cursors[o.a] = cursor{it: newMapIter(m), growths: d.obs.growths()}
 		case 's':
 			d.step(&cursors[o.a], o.b)
 		case 'd':

@@ -18,6 +18,9 @@ const modeSeeded = false
 // seedMaps does nothing: the unmodified runtime draws its own randomness.
 func seedMaps(uint64) {}
 
+// newMapIter gives cursors reflect's iterator, as in any Go program that steps a map.
+func newMapIter(m map[uint64]uint64) mapIter { return newReflectIter(m) }
+
 func newObserver() observer {
 	if versionVerified(runtime.Version()) && selfCheck() {
 		return &classicObserver{read: readMirror}

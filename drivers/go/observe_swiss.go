@@ -79,7 +79,7 @@ func (o *swissObserver) growthFlag() byte { return '0' }
 func (o *swissObserver) growths() uint64  { return o.started }
 
 func (o *swissObserver) iter(c *cursor) unsafe.Pointer {
-	return unsafe.Pointer(uintptr(unsafe.Pointer(c.it)) + o.hiter)
+	return unsafe.Pointer(uintptr(unsafe.Pointer(c.it.(reflectIter).it)) + o.hiter)
 }
 
 func (o *swissObserver) stepping(c *cursor) {

@@ -28,6 +28,10 @@ func simIterTable(it unsafe.Pointer) (tab unsafe.Pointer, replaced bool, small b
 //go:linkname simIterSize internal/runtime/maps.simIterSize
 func simIterSize() uintptr
 
+// newMapIter gives cursors reflect's iterator: the observer finds the runtime's iterator inside
+// it.
+func newMapIter(m map[uint64]uint64) mapIter { return newReflectIter(m) }
+
 func newObserver() observer {
 	return newSwissObserver(simIterSize())
 }
