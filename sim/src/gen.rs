@@ -91,6 +91,9 @@ pub fn restrict_to(config: &mut Config, capabilities: &Capabilities) {
     if !capabilities.cursors {
         config.max_cursors = 0;
     }
+    config.hasher = capabilities
+        .hashers
+        .allow(config.hasher, config.hasher_seed);
 }
 
 /// Draws `config.len` ops for a given config from `seed` (for benchmarks and tests that fix the
@@ -1333,6 +1336,46 @@ mod tests {
         let mut ops = Vec::new();
         draw_ops(config, rng, &mut ops);
         ops
+    }
+
+    #[test]
+    fn a_campaign_restricted_to_some_hashers_draws_only_those_and_the_rest_of_the_seed_alike() {
+        use crate::program::{HasherMode, HasherSet};
+        let all = *crate::target::default_target();
+        let mut some = all;
+        some.capabilities.hashers = HasherSet::parse("seeded,collide-tophash").unwrap();
+        let mut drawn = std::collections::BTreeSet::new();
+        let mut kept = std::collections::BTreeSet::new();
+        for seed in 0..400 {
+            let free = Drawing::for_seed(seed, &all).config().clone();
+            let held = Drawing::for_seed(seed, &some).config().clone();
+            drawn.insert(free.hasher.name());
+            kept.insert(held.hasher.name());
+            assert!(some.capabilities.hashers.contains(held.hasher), "{seed}");
+            if some.capabilities.hashers.contains(free.hasher) {
+                assert_eq!(
+                    free, held,
+                    "seed {seed}: a mode in the set is kept as drawn"
+                );
+            }
+            // Only the hasher changes: the rest of the config, and so the ops, are the seed's.
+            assert_eq!(
+                Config {
+                    hasher: HasherMode::Seeded,
+                    ..free
+                },
+                Config {
+                    hasher: HasherMode::Seeded,
+                    ..held
+                },
+                "{seed}"
+            );
+        }
+        assert_eq!(drawn.len(), 4, "{drawn:?}");
+        assert_eq!(
+            kept.into_iter().collect::<Vec<_>>(),
+            ["collide-tophash", "seeded"]
+        );
     }
 
     #[test]

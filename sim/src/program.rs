@@ -3,6 +3,8 @@
 //! The simulator's generator, the fuzz targets and the property tests all produce a [`Program`];
 //! the executor runs it, the shrinker minimizes it and traces store it.
 
+use std::fmt;
+
 use map_core::Fault;
 
 use crate::op::{Op, OpKind, MAX_CURSORS};
@@ -91,6 +93,81 @@ impl HasherMode {
     /// The mode named `name` in traces.
     pub fn from_name(name: &str) -> Option<HasherMode> {
         HasherMode::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// The hasher modes a campaign's programs may draw (`sim run --hashers`): all of them unless a
+/// user leaves some out, for a map with a known weakness under some of them (papaya never
+/// finishes a resize under the colliding ones) whose other behaviour is still worth checking.
+///
+/// ```
+/// use sim::program::{HasherMode, HasherSet};
+/// let set = HasherSet::parse("seeded,collide-tophash").unwrap();
+/// assert!(set.contains(HasherMode::CollideTophash) && !set.contains(HasherMode::Constant));
+/// // A mode left out is replaced by one of the set, chosen by the hasher's seed.
+/// assert_eq!(set.allow(HasherMode::Constant, 3), HasherMode::CollideTophash);
+/// assert_eq!(HasherSet::ALL.allow(HasherMode::Constant, 3), HasherMode::Constant);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HasherSet(u8);
+
+impl HasherSet {
+    /// Every mode: what the generator draws from unless told otherwise.
+    pub const ALL: HasherSet = HasherSet((1 << HasherMode::ALL.len()) - 1);
+
+    fn bit(mode: HasherMode) -> u8 {
+        1 << HasherMode::ALL
+            .iter()
+            .position(|&m| m == mode)
+            .expect("every mode is in ALL")
+    }
+
+    /// Whether `mode` is in the set.
+    pub fn contains(self, mode: HasherMode) -> bool {
+        self.0 & HasherSet::bit(mode) != 0
+    }
+
+    /// The modes of the set, in declaration order.
+    pub fn modes(self) -> Vec<HasherMode> {
+        HasherMode::ALL
+            .into_iter()
+            .filter(|&m| self.contains(m))
+            .collect()
+    }
+
+    /// `drawn` if the set has it, else the set's mode that `hasher_seed` picks: a seed still
+    /// decides everything about its program.
+    pub fn allow(self, drawn: HasherMode, hasher_seed: u64) -> HasherMode {
+        if self.contains(drawn) {
+            return drawn;
+        }
+        let modes = self.modes();
+        modes[(hasher_seed % modes.len() as u64) as usize]
+    }
+
+    /// Parses a comma-separated list of mode names (`seeded,collide-tophash`), at least one.
+    pub fn parse(text: &str) -> Result<HasherSet, String> {
+        let mut set = 0;
+        for name in text.split(',') {
+            let mode = HasherMode::from_name(name.trim()).ok_or_else(|| {
+                let known: Vec<&str> = HasherMode::ALL.iter().map(|m| m.name()).collect();
+                format!(
+                    "unknown hasher mode `{}` (known: {})",
+                    name.trim(),
+                    known.join(", ")
+                )
+            })?;
+            set |= HasherSet::bit(mode);
+        }
+        Ok(HasherSet(set))
+    }
+}
+
+impl fmt::Display for HasherSet {
+    /// The modes' names, comma-separated, as [`HasherSet::parse`] reads them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.modes().iter().map(|m| m.name()).collect();
+        f.write_str(&names.join(","))
     }
 }
 

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::coverage::{Coverage, CoverageSummary};
 use crate::detection::DetectionRate;
+use crate::program::HasherSet;
 use crate::runner::{Campaign, Problem, Report, SeedSet};
 use crate::target::{self, TargetInfo};
 
@@ -214,8 +215,24 @@ pub fn target_version(info: &TargetInfo) -> Option<String> {
         .map(|(_, version)| version.to_string())
 }
 
-/// The command that replays seed `seed` of a campaign's target (the unshrunk program).
-pub fn seed_replay_command(seed: u64, target: &str, fault: Option<&str>) -> String {
+/// ` --hashers MODES` when a campaign drew from fewer than every hasher mode, for the commands
+/// that run one of its seeds again; nothing otherwise.
+pub fn hashers_flag(hashers: HasherSet) -> String {
+    if hashers == HasherSet::ALL {
+        String::new()
+    } else {
+        format!(" --hashers {hashers}")
+    }
+}
+
+/// The command that replays seed `seed` of a campaign's target (the unshrunk program), whose
+/// programs drew their hasher from `hashers`.
+pub fn seed_replay_command(
+    seed: u64,
+    target: &str,
+    fault: Option<&str>,
+    hashers: HasherSet,
+) -> String {
     let features = if fault.is_some() {
         " --features faults"
     } else {
@@ -227,7 +244,10 @@ pub fn seed_replay_command(seed: u64, target: &str, fault: Option<&str>) -> Stri
     } else {
         format!(" --target {target}")
     };
-    format!("cargo run --release -p sim{features} -- replay --seed {seed}{fault}{on_target}")
+    let hashers = hashers_flag(hashers);
+    format!(
+        "cargo run --release -p sim{features} -- replay --seed {seed}{fault}{on_target}{hashers}"
+    )
 }
 
 fn problem_check(problem: &Problem) -> (String, String) {
@@ -271,7 +291,14 @@ pub fn run_summary(
                 allowed: allowed(problem),
                 trace: saved.map(|s| s.trace.clone()),
                 replay: saved.map_or_else(
-                    || seed_replay_command(seed, campaign.target.name, fault.as_deref()),
+                    || {
+                        seed_replay_command(
+                            seed,
+                            campaign.target.name,
+                            fault.as_deref(),
+                            campaign.target.capabilities.hashers,
+                        )
+                    },
                     |s| s.replay.clone(),
                 ),
             }
@@ -378,10 +405,14 @@ pub fn faults_summary(
             check: r.first.as_ref().map(|f| f.2.clone()),
             shrunk_len: r.first.as_ref().map(|f| f.3),
             max_shrunk_len: r.max_shrunk_len,
-            replay: r
-                .first
-                .as_ref()
-                .map(|f| seed_replay_command(f.0, &r.replay_on.0, r.replay_on.1.as_deref())),
+            replay: r.first.as_ref().map(|f| {
+                seed_replay_command(
+                    f.0,
+                    &r.replay_on.0,
+                    r.replay_on.1.as_deref(),
+                    HasherSet::ALL,
+                )
+            }),
         })
         .collect();
     let failures = unhealthy
@@ -394,7 +425,7 @@ pub fn faults_summary(
                 description,
                 allowed: false,
                 trace: None,
-                replay: seed_replay_command(*seed, target, None),
+                replay: seed_replay_command(*seed, target, None, HasherSet::ALL),
             }
         })
         .collect();

@@ -67,6 +67,10 @@ pub struct Capabilities {
     /// ([`Contract::Strict`]) or weakly consistent iteration, §7 ([`Contract::Weak`], for
     /// concurrent maps).
     pub contract: Contract,
+    /// The hasher modes its programs draw from: all of them, unless `sim run --hashers` leaves
+    /// some out (for a map with a known weakness under them). A mode left out is replaced by one
+    /// of the set ([`crate::program::HasherSet::allow`]).
+    pub hashers: crate::program::HasherSet,
 }
 
 impl Capabilities {
@@ -81,6 +85,7 @@ impl Capabilities {
         shape: false,
         deterministic: true,
         contract: Contract::Strict,
+        hashers: crate::program::HasherSet::ALL,
     };
 
     /// Plain ops and the Rust map API (std's maps).
@@ -100,6 +105,7 @@ impl Capabilities {
         shape: true,
         deterministic: true,
         contract: Contract::Strict,
+        hashers: crate::program::HasherSet::ALL,
     };
 
     /// Whether a program may contain ops of this kind. `audit` ops are always allowed (they do

@@ -255,3 +255,50 @@ fn a_trace_of_a_weakly_consistent_target_does_not_export_to_a_map_judged_by_sect
     let out = sim(&["replay", trace.to_str().unwrap()]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
+
+#[test]
+fn a_run_limited_to_some_hashers_prints_a_seed_replay_that_draws_the_same_program() {
+    let dir = scratch("hashers");
+    let out = sim(&[
+        "run",
+        "--target",
+        "weak-example-resize-skips",
+        "--hashers",
+        "seeded,constant",
+        "--seeds",
+        "0..50",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let text = stdout(&out);
+    let replay = text
+        .lines()
+        .find_map(|l| l.strip_prefix("the unshrunk program: cargo run --release -p sim -- "))
+        .unwrap_or_else(|| panic!("no seed replay command in:\n{text}"));
+    assert!(replay.ends_with("--hashers seeded,constant"), "{replay}");
+    let args: Vec<&str> = replay.split_whitespace().collect();
+    let again = sim(&args);
+    assert_eq!(code(&again), 1, "{}", stdout(&again));
+    assert!(
+        text.contains("key present throughout not yielded (W2"),
+        "{text}"
+    );
+    assert!(
+        stdout(&again).contains("key present throughout not yielded (W2"),
+        "{}",
+        stdout(&again)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unknown_hasher_mode_is_a_usage_error_naming_the_known_ones() {
+    let out = sim(&["run", "--hashers", "seeded,fnv"]);
+    assert_eq!(code(&out), 2);
+    let text = stderr(&out);
+    assert!(text.contains("unknown hasher mode `fnv`"), "{text}");
+    assert!(text.contains("collide-tophash"), "{text}");
+    let out = sim(&["replay", "--hashers", "seeded"]);
+    assert_eq!(code(&out), 2, "--hashers without --seed");
+}

@@ -2,6 +2,7 @@
 
 use sim::concurrent::{self, ConcurrentProgram};
 use sim::exec::FailureKind;
+use sim::program::HasherSet;
 use sim::runner::{self, Campaign, SeedSet};
 use sim::target;
 
@@ -27,7 +28,7 @@ fn striped(racy: bool) -> &'static concurrent::ConcurrentInfo {
 fn a_correct_concurrent_map_passes_the_concurrent_checks() {
     let mut cursors = 0;
     for seed in 0..150 {
-        match concurrent::run_seed(striped(false), seed, 2) {
+        match concurrent::run_seed(striped(false), seed, 2, HasherSet::ALL) {
             Ok(stats) => cursors += stats.cursors,
             Err(found) => panic!(
                 "seed {seed}: {:?}\n{}",
@@ -48,7 +49,7 @@ fn a_correct_concurrent_map_passes_the_concurrent_checks() {
 #[test]
 fn a_half_filled_table_is_caught_with_threads_and_never_without() {
     let first = (0..2000).find_map(|seed| {
-        concurrent::run_seed(striped(true), seed, 2)
+        concurrent::run_seed(striped(true), seed, 2, HasherSet::ALL)
             .err()
             .map(|f| (seed, f))
     });

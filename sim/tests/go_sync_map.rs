@@ -5,6 +5,7 @@
 
 mod common;
 
+use sim::program::HasherSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
@@ -279,7 +280,7 @@ fn concurrent_programs_run_on_goroutines_from_go_1_23_and_are_refused_before() {
     assert_eq!(concurrent.no_repeat, NoRepeat::PerKey);
     let mut total = sim::concurrent::ConcurrentStats::default();
     for seed in 0..30 {
-        match sim::concurrent::run_seed(concurrent, seed, 2) {
+        match sim::concurrent::run_seed(concurrent, seed, 2, HasherSet::ALL) {
             Ok(stats) => total.add(&stats),
             Err(f) => panic!("seed {seed} on {}: {:?}", concurrent.name, f.violation),
         }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use sim::program::HasherSet;
 use std::process::Command;
 
 use sim::exec::{self, FailureKind};
@@ -246,7 +247,7 @@ fn concurrent_programs_run_on_java_threads_and_their_logs_check_clean() {
     assert_eq!(info.no_repeat, NoRepeat::PerElement);
     let mut total = sim::concurrent::ConcurrentStats::default();
     for seed in 0..40 {
-        match sim::concurrent::run_seed(info, seed, 2) {
+        match sim::concurrent::run_seed(info, seed, 2, HasherSet::ALL) {
             Ok(stats) => total.add(&stats),
             Err(f) => panic!(
                 "seed {seed} on java-chm with 2 threads: {:?}\n{}",
@@ -345,7 +346,7 @@ fn a_driver_whose_threads_yield_values_never_stored_fails_the_concurrent_check()
         ..*real
     };
     let failure = (0..20)
-        .find_map(|seed| sim::concurrent::run_seed(&info, seed, 2).err())
+        .find_map(|seed| sim::concurrent::run_seed(&info, seed, 2, HasherSet::ALL).err())
         .expect("a yield of a value no store stored is caught");
     assert!(
         matches!(failure.kind(), FailureKind::Weak(_)),

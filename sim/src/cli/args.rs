@@ -4,6 +4,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use map_core::Fault;
+use sim::program::HasherSet;
 use sim::target::TargetInfo;
 
 /// `A..B`: seeds `A` up to `B` exclusive, `A < B`.
@@ -107,6 +108,11 @@ pub fn tries(text: &str) -> Result<usize, String> {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!("expected a number of tries >= 1; found `{text}`")),
     }
+}
+
+/// A comma-separated list of hasher modes (`--hashers`).
+pub fn hashers(text: &str) -> Result<HasherSet, String> {
+    HasherSet::parse(text)
 }
 
 /// A fault's kebab-case name.

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use indicatif::ProgressBar;
 use sim::concurrent::{self, ConcurrentFailure, ConcurrentInfo, ConcurrentStats};
 use sim::failure::FailureKind;
+use sim::program::HasherSet;
 
 use super::args::SeedRange;
 use super::{report, Outcome, UsageError};
@@ -15,6 +16,7 @@ use super::{report, Outcome, UsageError};
 pub struct ConcurrentRun<'a> {
     pub target: &'a str,
     pub threads: usize,
+    pub hashers: HasherSet,
     pub seeds: SeedRange,
     pub time: Option<Duration>,
     pub out: &'a Path,
@@ -44,7 +46,7 @@ pub fn run(run: ConcurrentRun<'_>) -> Result<Outcome, UsageError> {
         seeds_run += 1;
         run.progress.inc(1);
         let mark = sim::watchdog::watch(seed);
-        let ran = concurrent::run_seed(info, seed, run.threads);
+        let ran = concurrent::run_seed(info, seed, run.threads, run.hashers);
         drop(mark);
         match ran {
             Ok(counts) => stats.add(&counts),
@@ -131,11 +133,12 @@ fn report_failure(
 ) {
     let violation = &found.violation.violation;
     let replay = format!(
-        "cargo run --release -p sim{} -- run --target {} --threads {} --seeds {seed}..{}",
+        "cargo run --release -p sim{} -- run --target {} --threads {} --seeds {seed}..{}{}",
         report::features_for(info.name, false),
         info.name,
         run.threads,
-        seed + 1
+        seed + 1,
+        sim::results::hashers_flag(run.hashers)
     );
     // Save first: nothing found is lost, even if measuring the rate never finishes.
     let path = run
@@ -143,8 +146,14 @@ fn report_failure(
         .join(format!("concurrent-{}-seed-{seed}.log", info.name));
     let mut text = log_text(info, run.threads, seed, found, &replay, None);
     let mut saved: Option<PathBuf> = report::save_text(&path, &text);
-    let reproduced =
-        concurrent::reproduction_rate(info, seed, run.threads, found.kind(), run.repeat);
+    let reproduced = concurrent::reproduction_rate(
+        info,
+        seed,
+        run.threads,
+        run.hashers,
+        found.kind(),
+        run.repeat,
+    );
     let rate = format!("{reproduced} of {} further runs", run.repeat);
     if saved.is_some() {
         text = log_text(info, run.threads, seed, found, &replay, Some(&rate));

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use map_core::Fault;
 use sim::exec;
-use sim::program::Program;
+use sim::program::{HasherSet, Program};
 use sim::runner;
 use sim::target::{self, TargetInfo};
 
@@ -24,6 +24,9 @@ pub struct Args {
     /// With --seed: inject this fault, as `sim run --fault NAME` did (needs the `faults` feature).
     #[arg(long, requires = "seed", value_parser = args::fault, value_name = "NAME")]
     fault: Option<Fault>,
+    /// With --seed: draw the hasher from these modes only, as `sim run --hashers MODES` did.
+    #[arg(long, requires = "seed", value_parser = args::hashers, value_name = "MODES")]
+    hashers: Option<HasherSet>,
     /// Print every step: the op, the model's and the map's results, each cursor yield.
     #[arg(long, short)]
     verbose: bool,
@@ -40,11 +43,13 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Outcome, UsageError> {
     let mut program = match (&args.file, args.seed) {
         (Some(path), _) => report::parse_file(path)?,
-        (None, Some(seed)) => runner::program_on(
-            seed,
-            args.target.unwrap_or(target::default_target()),
-            args.fault,
-        ),
+        (None, Some(seed)) => {
+            let mut drawn_for = *args.target.unwrap_or(target::default_target());
+            if let Some(hashers) = args.hashers {
+                drawn_for.capabilities.hashers = hashers;
+            }
+            runner::program_on(seed, &drawn_for, args.fault)
+        }
         (None, None) => unreachable!("clap requires a file or --seed"),
     };
     let target = match args.target {

@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use map_core::Fault;
 use sim::exec::FailureKind;
 use sim::op::OpKind;
+use sim::program::HasherSet;
 use sim::runner::{self, Campaign, Problem, Report, SeedSet};
 use sim::shrink;
 use sim::target::{self, Contract, TargetInfo};
@@ -46,6 +47,12 @@ pub struct Args {
     /// Inject this map-core fault into every program (needs the `faults` feature).
     #[arg(long, value_parser = args::fault, value_name = "NAME")]
     fault: Option<Fault>,
+    /// Draw each program's hasher from these modes only, comma-separated (seeded,
+    /// collide-low-bits, collide-tophash, constant); a seed that drew another gets one of these.
+    /// For a map with a known weakness under some hashers (papaya never finishes a resize under
+    /// the colliding ones) whose other behaviour is still worth checking. Default: all.
+    #[arg(long, value_parser = args::hashers, value_name = "MODES")]
+    hashers: Option<HasherSet>,
     /// Go on past failing seeds: count every failure by its check, then shrink and save the
     /// lowest failing seed as usual (for a target with known bugs, such as Go 1.19's map). With
     /// `--threads`: run the whole range, each failure reported, measured and saved as found.
@@ -170,7 +177,7 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let campaign = Campaign {
-        target: *args.target,
+        target: campaign_target(&args),
         seeds,
         jobs,
         time_limit: args.time,
@@ -248,12 +255,13 @@ fn conclude(
                         println!(
                             "every failing seed failed a known check ({}), {rate:.2}% of the seeds{}: \
                              nothing new (the lowest: cargo run --release -p sim -- replay --seed {} \
-                             --target {})",
+                             --target {}{})",
                             allowed.join(", "),
                             args.max_failure_rate
                                 .map_or(String::new(), |max| format!(", within {max}%")),
                             failure.seed,
                             campaign.target.name,
+                            sim::results::hashers_flag(campaign.target.capabilities.hashers),
                         );
                         Ok(Outcome::Clean)
                     }
@@ -263,9 +271,18 @@ fn conclude(
     }
 }
 
+/// The target as the campaign draws programs for it: with `--hashers`, from those modes only.
+fn campaign_target(args: &Args) -> TargetInfo {
+    let mut target = *args.target;
+    if let Some(hashers) = args.hashers {
+        target.capabilities.hashers = hashers;
+    }
+    target
+}
+
 /// Ends the run when a seed hangs, with what reproduces it on disk first.
 fn start_watchdog(args: &Args) {
-    let target = *args.target;
+    let target = campaign_target(args);
     let (out, fault, threads, after) =
         (args.out.clone(), args.fault, args.threads, args.hang_after);
     sim::watchdog::start(after, move |seed, ran| {
@@ -281,10 +298,11 @@ fn start_watchdog(args: &Args) {
                 report::save(&path, &program).map(|path| report::replay_command(&path, &program))
             }
             Some(n) => Some(format!(
-                "cargo run --release -p sim{} -- run --target {} --threads {n} --seeds {seed}..{}",
+                "cargo run --release -p sim{} -- run --target {} --threads {n} --seeds {seed}..{}{}",
                 report::features_for(target.name, false),
                 target.name,
-                seed + 1
+                seed + 1,
+                sim::results::hashers_flag(target.capabilities.hashers)
             )),
         };
         if let Some(replay) = replay {
@@ -330,6 +348,7 @@ fn run_concurrent(args: &Args, threads: usize) -> Result<Outcome, UsageError> {
     super::concurrent::run(super::concurrent::ConcurrentRun {
         target: args.target.name,
         threads,
+        hashers: args.hashers.unwrap_or(HasherSet::ALL),
         seeds,
         time: args.time,
         out: &args.out,
@@ -499,20 +518,15 @@ fn handle_failure(
             if let Some(rate) = rate {
                 println!("on target {}, the shrunk program {rate}", target.name);
             }
-            let fault = campaign
-                .fault
-                .map_or(String::new(), |f| format!(" --fault {f}"));
-            let features = if campaign.fault.is_some() {
-                " --features faults"
-            } else {
-                ""
-            };
-            let on_target = if target.name == target::DEFAULT_TARGET {
-                String::new()
-            } else {
-                format!(" --target {}", target.name)
-            };
-            println!("the unshrunk program: cargo run --release -p sim{features} -- replay --seed {seed}{fault}{on_target}");
+            println!(
+                "the unshrunk program: {}",
+                sim::results::seed_replay_command(
+                    seed,
+                    target.name,
+                    campaign.fault.map(|f| f.name()),
+                    campaign.target.capabilities.hashers
+                )
+            );
             results::saved(seed, saved.as_deref(), &shrunk.program)
         }
     }

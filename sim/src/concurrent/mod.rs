@@ -22,6 +22,7 @@ use crate::failure::FailureKind;
 #[cfg(feature = "concurrent-maps")]
 use crate::hasher::SimHasher;
 use crate::model::NoRepeat;
+use crate::program::HasherSet;
 #[cfg(feature = "concurrent-maps")]
 use crate::target::concurrent_maps;
 use crate::target::driver::DriverKind;
@@ -211,13 +212,16 @@ impl ConcurrentFailure {
     }
 }
 
-/// Runs the program of `seed` with `threads` writers on a new map of `info` and checks its log.
+/// Runs the program of `seed` with `threads` writers on a new map of `info` and checks its log;
+/// the program's hasher is one of `hashers` (`sim run --hashers`).
 pub fn run_seed(
     info: &ConcurrentInfo,
     seed: u64,
     threads: usize,
+    hashers: HasherSet,
 ) -> Result<ConcurrentStats, Box<ConcurrentFailure>> {
-    let program = ConcurrentProgram::generate(seed, threads);
+    let mut program = ConcurrentProgram::generate(seed, threads);
+    program.restrict_hashers(hashers);
     let ran = match info.runner {
         Runner::InProcess(create) => run::run(&program, create(&program).as_ref()),
         Runner::Driver(kind) => driver::run(kind, &program),
@@ -250,10 +254,11 @@ pub fn reproduction_rate(
     info: &ConcurrentInfo,
     seed: u64,
     threads: usize,
+    hashers: HasherSet,
     kind: FailureKind,
     runs: u32,
 ) -> u32 {
     (0..runs)
-        .filter(|_| matches!(run_seed(info, seed, threads), Err(f) if f.kind() == kind))
+        .filter(|_| matches!(run_seed(info, seed, threads, hashers), Err(f) if f.kind() == kind))
         .count() as u32
 }

@@ -8,7 +8,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::program::HasherMode;
+use crate::program::{HasherMode, HasherSet};
 
 /// An op of a writer thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +65,12 @@ fn value_of(thread: usize, counter: u64) -> u64 {
 }
 
 impl ConcurrentProgram {
+    /// Replaces the program's hasher mode by one of `hashers` if it is not one of them, as
+    /// [`HasherSet::allow`] picks it.
+    pub fn restrict_hashers(&mut self, hashers: HasherSet) {
+        self.hasher = hashers.allow(self.hasher, self.hash_seed);
+    }
+
     /// The program of `seed` with `threads` writer threads.
     ///
     /// Writers mostly insert keys no one has inserted yet, so the map keeps growing (a concurrent
@@ -170,6 +176,28 @@ impl ConcurrentProgram {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn restricting_the_hashers_changes_only_a_hasher_outside_the_set() {
+        let seeded = HasherSet::parse("seeded").unwrap();
+        let colliding = (0..200)
+            .map(|seed| ConcurrentProgram::generate(seed, 2))
+            .find(|p| p.hasher == HasherMode::CollideLowBits)
+            .expect("one in eight programs collides");
+        let mut restricted = colliding.clone();
+        restricted.restrict_hashers(seeded);
+        assert_eq!(restricted.hasher, HasherMode::Seeded);
+        assert_eq!(
+            ConcurrentProgram {
+                hasher: HasherMode::Seeded,
+                ..colliding.clone()
+            },
+            restricted
+        );
+        let mut all = colliding.clone();
+        all.restrict_hashers(HasherSet::ALL);
+        assert_eq!(all, colliding);
+    }
 
     #[test]
     fn a_seed_gives_one_program_with_unique_values() {

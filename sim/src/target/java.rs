@@ -61,6 +61,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     shape: false,
     deterministic: true,
     contract: Contract::Weak(NoRepeat::PerElement),
+    hashers: crate::program::HasherSet::ALL,
 };
 
 /// `java-chm`: ConcurrentHashMap behind the Java driver.

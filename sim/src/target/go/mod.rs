@@ -62,6 +62,7 @@ const SEEDED_CAPABILITIES: Capabilities = Capabilities {
     shape: false,
     deterministic: true,
     contract: Contract::Strict,
+    hashers: crate::program::HasherSet::ALL,
 };
 
 const NATURAL_CAPABILITIES: Capabilities = Capabilities {
@@ -83,6 +84,7 @@ const SYNC_SEEDED_CAPABILITIES: Capabilities = Capabilities {
     shape: false,
     deterministic: true,
     contract: Contract::Weak(NoRepeat::PerKey),
+    hashers: crate::program::HasherSet::ALL,
 };
 
 const SYNC_NATURAL_CAPABILITIES: Capabilities = Capabilities {
