@@ -131,15 +131,21 @@ mod tests {
         Duration::from_secs(5)
     }
 
-    #[test]
-    fn lent_lines_are_the_lines_read_across_chunk_boundaries_too() {
+    /// A reader whose chunks the test sends itself, split where it likes.
+    fn fed_by_hand() -> (mpsc::Sender<Vec<u8>>, TimedReader) {
         let (sender, chunks) = mpsc::channel();
-        let mut reader = TimedReader {
+        let reader = TimedReader {
             chunks,
             buffer: Vec::new(),
             start: 0,
             spill: Vec::new(),
         };
+        (sender, reader)
+    }
+
+    #[test]
+    fn lent_lines_are_the_lines_read_across_chunk_boundaries_too() {
+        let (sender, mut reader) = fed_by_hand();
         for chunk in [&b"one\ntw"[..], b"", b"o\nthr", b"ee\nfour"] {
             sender.send(chunk.to_vec()).unwrap();
         }
@@ -152,13 +158,7 @@ mod tests {
 
     #[test]
     fn a_lent_line_that_never_ends_times_out() {
-        let (sender, chunks) = mpsc::channel();
-        let mut reader = TimedReader {
-            chunks,
-            buffer: Vec::new(),
-            start: 0,
-            spill: Vec::new(),
-        };
+        let (sender, mut reader) = fed_by_hand();
         sender.send(b"half a li".to_vec()).unwrap();
         assert_eq!(
             reader.next_line(Duration::from_millis(20)),
