@@ -302,3 +302,73 @@ fn an_unknown_hasher_mode_is_a_usage_error_naming_the_known_ones() {
     let out = sim(&["replay", "--hashers", "seeded"]);
     assert_eq!(code(&out), 2, "--hashers without --seed");
 }
+
+/// The `N ops checked` figures of a run's output, in order.
+fn ops_checked(text: &str) -> Vec<u64> {
+    text.lines()
+        .filter_map(|l| l.split_once(" ops checked"))
+        .filter_map(|(head, _)| head.rsplit(' ').next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn processes_split_the_seeds_and_add_up_to_one_runs_ops() {
+    let one = sim(&["run", "--seeds", "0..400", "--jobs", "2"]);
+    assert_eq!(code(&one), 0, "{}", stderr(&one));
+    let split = sim(&["run", "--seeds", "0..400", "--processes", "2"]);
+    let text = stdout(&split);
+    assert_eq!(code(&split), 0, "{text}{}", stderr(&split));
+    assert!(
+        text.contains("== process 0/2 (--shard 0/2 --jobs 1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("== process 1/2 (--shard 1/2 --jobs 1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 processes together: 400 seeds ran"),
+        "{text}"
+    );
+    let parts = ops_checked(&text);
+    assert_eq!(parts.len(), 3, "two processes and the total: {text}");
+    assert_eq!(parts[0] + parts[1], parts[2]);
+    assert_eq!(parts[2], ops_checked(&stdout(&one))[0]);
+}
+
+#[test]
+fn each_process_saves_its_own_failure_and_the_run_exits_1() {
+    let dir = scratch("processes");
+    let json = dir.join("merged.json");
+    let out = sim(&[
+        "run",
+        "--target",
+        "weak-example-resize-skips",
+        "--seeds",
+        "0..50",
+        "--processes",
+        "2",
+        "--out",
+        dir.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 1, "{text}");
+    assert!(text.contains("2 of them found a failure"), "{text}");
+    let traces = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("trace".as_ref()))
+        .count();
+    assert_eq!(traces, 2, "{text}");
+    let merged = std::fs::read_to_string(&json).expect("the merged summary");
+    assert!(merged.contains("\"shard\": 1"), "{merged}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn processes_with_jobs_is_a_usage_error() {
+    let out = sim(&["run", "--processes", "2", "--jobs", "2"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--jobs"), "{}", stderr(&out));
+}

@@ -11,6 +11,7 @@ mod faults;
 mod go_matrix;
 mod import;
 mod merge;
+mod processes;
 mod replay;
 mod report;
 mod results;

@@ -38,6 +38,12 @@ pub struct Args {
     /// Run only shard I of N of the seed range (seeds whose offset from A is I modulo N).
     #[arg(long, value_parser = args::shard, value_name = "I/N")]
     shard: Option<Shard>,
+    /// Run the seeds in N processes of one job each instead of threads of this one (each a shard
+    /// of the range; their reports are printed in turn, then the total): for a map whose threads
+    /// slow each other down across maps, as papaya's process-wide memory barriers do. Each
+    /// process stops at its own first failure unless `--keep-going`.
+    #[arg(long, value_parser = args::jobs, value_name = "N", conflicts_with_all = ["jobs", "threads"])]
+    processes: Option<usize>,
     /// Directory for failing traces (`DIR/seed-<seed>.trace`).
     #[arg(long, value_name = "DIR", default_value = "sim-failures")]
     out: PathBuf,
@@ -154,6 +160,19 @@ pub fn run(args: Args) -> Result<Outcome, UsageError> {
         )));
     }
     report::available(args.target)?;
+    if let Some(processes) = args.processes {
+        // The arguments after `run`, for the processes to take over.
+        let given: Vec<std::ffi::OsString> = std::env::args_os()
+            .skip_while(|arg| arg != "run")
+            .skip(1)
+            .collect();
+        return super::processes::run(
+            &given,
+            processes as u64,
+            args.shard.unwrap_or(Shard { index: 0, count: 1 }),
+            args.json.as_deref(),
+        );
+    }
     start_watchdog(&args);
     if let Some(threads) = args.threads {
         return run_concurrent(&args, threads);
