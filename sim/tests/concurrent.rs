@@ -1,6 +1,7 @@
 //! Concurrent mode: real threads on a map that promises §7, checked from the call log.
 
-use sim::concurrent::{self, ConcurrentProgram};
+use sim::concurrent::log::What;
+use sim::concurrent::{self, check, ConcurrentProgram};
 use sim::exec::FailureKind;
 use sim::program::HasherSet;
 use sim::runner::{self, Campaign, SeedSet};
@@ -81,6 +82,48 @@ fn a_half_filled_table_is_caught_with_threads_and_never_without() {
     assert!(report.stats.yields > 0);
 }
 
+/// A failing log of thousands of calls comes with the few on one key that show the failure by
+/// themselves.
+#[test]
+fn a_concurrent_failure_is_shown_by_the_calls_on_one_key() {
+    let failures: Vec<_> = (0..3000)
+        .filter_map(|seed| concurrent::run_seed(striped(true), seed, 2, HasherSet::ALL).err())
+        .take(6)
+        .collect();
+    assert_eq!(
+        failures.len(),
+        6,
+        "the race shows six times in 3000 programs"
+    );
+    let mut focused = 0;
+    for found in &failures {
+        let Some(focus) = &found.focus else { continue };
+        focused += 1;
+        assert!(focus.calls.len() * 4 < found.log.len(), "{focus:?}");
+        assert!(found.violation.keys.contains(&focus.key));
+        for call in &focus.calls {
+            assert!(found.log.contains(call), "only calls of the log: {call}");
+            match call.what {
+                What::Insert { key, .. }
+                | What::Remove { key, .. }
+                | What::Get { key, .. }
+                | What::Yield { key, .. } => assert_eq!(key, focus.key, "{call}"),
+                _ => {}
+            }
+        }
+        assert_eq!(focus.violation.violation.kind, found.kind());
+        assert_eq!(focus.violation.at, found.violation.at);
+        // The checker, given the cut log alone, says what the focus says.
+        let contents: Vec<(u64, u64)> = Vec::new();
+        if found.violation.at.is_some() {
+            let again = check::check(&focus.calls, &contents, striped(true).no_repeat)
+                .expect_err("the cut log fails by itself");
+            assert_eq!(again, focus.violation);
+        }
+    }
+    assert!(focused >= 3, "{focused} of 6 failures were cut down");
+}
+
 #[test]
 fn a_concurrent_program_is_fixed_by_its_seed() {
     assert_eq!(
@@ -110,6 +153,9 @@ fn concurrent_mode_saves_the_interleaving_and_says_how_often_it_reproduced() {
         log.lines().any(|l| l.starts_with("t1 ")),
         "a writer's calls are in the log"
     );
+    if stdout.contains("that show it") {
+        assert!(log.contains("calls of ") && log.contains("#   t"), "{log}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
+use sim::concurrent::focus::Focus;
 use sim::concurrent::{self, ConcurrentFailure, ConcurrentInfo, ConcurrentStats};
 use sim::failure::FailureKind;
 use sim::program::HasherSet;
@@ -166,6 +167,19 @@ fn report_failure(
     if let Some(call) = found.violation.at {
         println!("  at call:  {call}");
     }
+    match &found.focus {
+        Some(focus) if focus.calls.len() <= SHOWN_FOCUS => {
+            println!("{}:", focus_heading(found, focus));
+            for call in &focus.calls {
+                println!("    {call}");
+            }
+        }
+        Some(focus) => println!(
+            "{} (too many to show here: in the saved log)",
+            focus_heading(found, focus)
+        ),
+        None => {}
+    }
     println!("reproduced in {rate} of seed {seed}");
     if let Some(path) = saved {
         println!(
@@ -176,7 +190,24 @@ fn report_failure(
     println!("run it again with: {replay}");
 }
 
-/// The saved log: a header of `#` lines (target, seed, check, rate, command), then every call.
+/// The most calls of a focus printed on the terminal; the saved log holds them all.
+const SHOWN_FOCUS: usize = 40;
+
+/// What a focus is, in one line: `the N calls of M that show it (...)`.
+fn focus_heading(found: &ConcurrentFailure, focus: &Focus) -> String {
+    format!(
+        "the {} calls of {} that show it: those on key {}, every clear, and the cursors that \
+         yielded it or broke the rule; checked alone, they break the same rule at the same call \
+         (expected: {})",
+        focus.calls.len(),
+        found.log.len(),
+        focus.key,
+        focus.violation.violation.expected,
+    )
+}
+
+/// The saved log: a header of `#` lines (target, seed, check, rate, command, the calls that show
+/// the failure), then every call.
 fn log_text(
     info: &ConcurrentInfo,
     threads: usize,
@@ -209,6 +240,12 @@ fn log_text(
         rate.unwrap_or("(still being measured when this was written)")
     );
     let _ = writeln!(text, "# run again: {replay}");
+    if let Some(focus) = &found.focus {
+        let _ = writeln!(text, "# {}:", focus_heading(found, focus));
+        for call in &focus.calls {
+            let _ = writeln!(text, "#   {call}");
+        }
+    }
     let _ = writeln!(
         text,
         "# t<thread> <began>..<returned> <call> -> <answer> (thread 0: prefill and reader)"

@@ -230,6 +230,10 @@ pub struct LogViolation {
     /// The call at which it broke (the yield, the end, the answer; `None` for the end-of-run
     /// contents).
     pub at: Option<Call>,
+    /// The keys it is about, sorted: the yielded or answered key, the keys a cursor missed, the
+    /// key the map holds wrongly; none for a cursor that yields too often (its bound counts the
+    /// stores of every key) or a panic.
+    pub keys: Vec<u64>,
 }
 
 /// Checks a run's log (every call, sorted by [`super::log::sorted`]) and the map's contents
@@ -246,13 +250,14 @@ pub fn check(
         stats.fresh_value_cursors += u64::from(record.is_some_and(|r| r.fresh));
     };
     for call in calls {
-        let fail = |kind, expected: String, found: String| LogViolation {
+        let fail = |kind, keys: Vec<u64>, expected: String, found: String| LogViolation {
             violation: Violation {
                 kind,
                 expected,
                 found,
             },
             at: Some(*call),
+            keys,
         };
         match call.what {
             What::Insert {
@@ -266,6 +271,7 @@ pub fn check(
                 if let Some(why) = index.outside_window(key, v, call.began, call.returned) {
                     return Err(fail(
                         FailureKind::WrongResult,
+                        vec![key],
                         format!("an answer {key} held during the call: {why}"),
                         format!("{call}"),
                     ));
@@ -303,6 +309,7 @@ pub fn check(
                 if record.yields > bound {
                     return Err(fail(
                         FailureKind::Weak(WeakRule::Unending),
+                        Vec::new(),
                         format!(
                             "c{cursor} yields at most {bound} times: the stores that began before \
                              this step returned"
@@ -313,6 +320,7 @@ pub fn check(
                 if !index.stored_before(key, call.returned) {
                     return Err(fail(
                         FailureKind::Weak(WeakRule::KeyOutsideWindow),
+                        vec![key],
                         format!(
                             "no yield of key {key}: no call stored it before this step returned"
                         ),
@@ -322,6 +330,7 @@ pub fn check(
                 if let Some(why) = index.outside_window(key, value, record.created, call.returned) {
                     return Err(fail(
                         FailureKind::Weak(WeakRule::ValueOutsideWindow),
+                        vec![key],
                         format!(
                             "key {key} yielded with a value it may have held since c{cursor} was \
                              created at {}: {why}",
@@ -351,6 +360,7 @@ pub fn check(
                     };
                     return Err(fail(
                         FailureKind::Weak(rule),
+                        vec![key],
                         format!(
                             "key {key} yielded at most {allowed} times by c{cursor} (W1 {strength})"
                         ),
@@ -372,6 +382,7 @@ pub fn check(
                     let shown: Vec<String> = missed.iter().take(8).map(u64::to_string).collect();
                     return Err(fail(
                         FailureKind::Weak(WeakRule::MissedPresent),
+                        missed.clone(),
                         format!(
                             "before ending, c{cursor} (created at {}) yields every key stored \
                              before it and not written again before its end: {}{}",
@@ -396,18 +407,20 @@ pub fn check(
 
 /// At the end every thread has returned: each key holds what a last write of it left.
 fn check_contents(index: &Index, contents: &[(u64, u64)]) -> Result<(), LogViolation> {
-    let fail = |expected: String, found: String| LogViolation {
+    let fail = |key: u64, expected: String, found: String| LogViolation {
         violation: Violation {
             kind: FailureKind::WrongContents,
             expected,
             found,
         },
         at: None,
+        keys: vec![key],
     };
     let present: Keyed<u64> = contents.iter().copied().collect();
     for (&key, &value) in &present {
         let Some(store) = index.stores.get(&value).filter(|s| s.key == key) else {
             return Err(fail(
+                key,
                 format!("key {key} holds a value some call stored to it"),
                 format!("the map holds ({key}, {value}), which no call stored"),
             ));
@@ -415,6 +428,7 @@ fn check_contents(index: &Index, contents: &[(u64, u64)]) -> Result<(), LogViola
         let writes = &index.writes[&key];
         if let Some(later) = writes.by_return.iter().find(|w| w.began > store.returned) {
             return Err(fail(
+                key,
                 format!(
                     "key {key} holds what a last write left: not {value} (stored at {}..{}), \
                      which a write at {}..{} followed",
@@ -435,6 +449,7 @@ fn check_contents(index: &Index, contents: &[(u64, u64)]) -> Result<(), LogViola
             }) || last_began.is_none();
         if !can_be_absent {
             return Err(fail(
+                key,
                 format!("key {key} is present: no removal of it is among its last writes"),
                 format!("the map does not hold key {key}"),
             ));

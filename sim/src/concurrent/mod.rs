@@ -14,6 +14,7 @@
 
 pub mod check;
 pub mod driver;
+pub mod focus;
 pub mod log;
 pub mod program;
 pub mod run;
@@ -203,6 +204,9 @@ pub struct ConcurrentFailure {
     pub violation: LogViolation,
     /// Every call of the run, in the order they began.
     pub log: Vec<log::Call>,
+    /// The calls of `log` that show the violation by themselves ([`focus::calls_that_show`]),
+    /// if it can be cut down.
+    pub focus: Option<focus::Focus>,
 }
 
 impl ConcurrentFailure {
@@ -234,6 +238,7 @@ pub fn run_seed(
                 found: format!("the map panicked: {panic}"),
             },
             at: None,
+            keys: Vec::new(),
         }),
         None => check::check(&ran.calls, &ran.contents, info.no_repeat),
     };
@@ -243,6 +248,7 @@ pub fn run_seed(
             ..counts
         }),
         Err(violation) => Err(Box::new(ConcurrentFailure {
+            focus: focus::calls_that_show(&ran.calls, &ran.contents, info.no_repeat, &violation),
             violation,
             log: ran.calls,
         })),
