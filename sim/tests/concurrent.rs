@@ -118,7 +118,7 @@ fn a_concurrent_failure_is_shown_by_the_calls_on_one_key() {
         if found.violation.at.is_some() {
             let again = check::check(&focus.calls, &contents, striped(true).no_repeat)
                 .expect_err("the cut log fails by itself");
-            assert_eq!(again, focus.violation);
+            assert_eq!(*again, focus.violation);
         }
     }
     assert!(focused >= 3, "{focused} of 6 failures were cut down");

@@ -168,10 +168,10 @@ fn report_failure(
         println!("  at call:  {call}");
     }
     match &found.focus {
-        Some(focus) if focus.calls.len() <= SHOWN_FOCUS => {
+        Some(focus) if focus.calls.len() + focus.meanwhile.len() <= SHOWN_FOCUS => {
             println!("{}:", focus_heading(found, focus));
-            for call in &focus.calls {
-                println!("    {call}");
+            for line in focus_lines(focus) {
+                println!("    {line}");
             }
         }
         Some(focus) => println!(
@@ -197,13 +197,28 @@ const SHOWN_FOCUS: usize = 40;
 fn focus_heading(found: &ConcurrentFailure, focus: &Focus) -> String {
     format!(
         "the {} calls of {} that show it: those on key {}, every clear, and the cursors that \
-         yielded it or broke the rule; checked alone, they break the same rule at the same call \
-         (expected: {})",
+         yielded it or broke the rule, with the writes of other keys in progress meanwhile; checked \
+         alone, they break the same rule at the same call (expected: {})",
         focus.calls.len(),
         found.log.len(),
         focus.key,
         focus.violation.violation.expected,
     )
+}
+
+/// The focus's calls in the order they began, the writes in progress meanwhile marked.
+fn focus_lines(focus: &Focus) -> Vec<String> {
+    focus
+        .interleaved()
+        .into_iter()
+        .map(|(call, meanwhile)| {
+            if meanwhile {
+                format!("{call}    (another key, in progress meanwhile)")
+            } else {
+                call.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The saved log: a header of `#` lines (target, seed, check, rate, command, the calls that show
@@ -242,8 +257,8 @@ fn log_text(
     let _ = writeln!(text, "# run again: {replay}");
     if let Some(focus) = &found.focus {
         let _ = writeln!(text, "# {}:", focus_heading(found, focus));
-        for call in &focus.calls {
-            let _ = writeln!(text, "#   {call}");
+        for line in focus_lines(focus) {
+            let _ = writeln!(text, "#   {line}");
         }
     }
     let _ = writeln!(

@@ -242,7 +242,7 @@ pub fn check(
     calls: &[Call],
     contents: &[(u64, u64)],
     no_repeat: NoRepeat,
-) -> Result<ConcurrentStats, LogViolation> {
+) -> Result<ConcurrentStats, Box<LogViolation>> {
     let index = Index::new(calls);
     let mut cursors: Vec<Option<CursorRecord>> = Vec::new();
     let mut stats = ConcurrentStats::default();
@@ -250,14 +250,16 @@ pub fn check(
         stats.fresh_value_cursors += u64::from(record.is_some_and(|r| r.fresh));
     };
     for call in calls {
-        let fail = |kind, keys: Vec<u64>, expected: String, found: String| LogViolation {
-            violation: Violation {
-                kind,
-                expected,
-                found,
-            },
-            at: Some(*call),
-            keys,
+        let fail = |kind, keys: Vec<u64>, expected: String, found: String| {
+            Box::new(LogViolation {
+                violation: Violation {
+                    kind,
+                    expected,
+                    found,
+                },
+                at: Some(*call),
+                keys,
+            })
         };
         match call.what {
             What::Insert {
@@ -406,15 +408,17 @@ pub fn check(
 }
 
 /// At the end every thread has returned: each key holds what a last write of it left.
-fn check_contents(index: &Index, contents: &[(u64, u64)]) -> Result<(), LogViolation> {
-    let fail = |key: u64, expected: String, found: String| LogViolation {
-        violation: Violation {
-            kind: FailureKind::WrongContents,
-            expected,
-            found,
-        },
-        at: None,
-        keys: vec![key],
+fn check_contents(index: &Index, contents: &[(u64, u64)]) -> Result<(), Box<LogViolation>> {
+    let fail = |key: u64, expected: String, found: String| {
+        Box::new(LogViolation {
+            violation: Violation {
+                kind: FailureKind::WrongContents,
+                expected,
+                found,
+            },
+            at: None,
+            keys: vec![key],
+        })
     };
     let present: Keyed<u64> = contents.iter().copied().collect();
     for (&key, &value) in &present {
@@ -483,7 +487,7 @@ mod tests {
         What::Yield { cursor, key, value }
     }
 
-    fn rule(r: Result<ConcurrentStats, LogViolation>) -> Option<FailureKind> {
+    fn rule(r: Result<ConcurrentStats, Box<LogViolation>>) -> Option<FailureKind> {
         r.err().map(|v| v.violation.kind)
     }
 

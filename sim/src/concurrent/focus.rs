@@ -55,6 +55,35 @@ pub struct Focus {
     /// What [`check`] says of them alone: the whole log's rule at the whole log's call, in words
     /// about `key` only.
     pub violation: LogViolation,
+    /// Writes of other keys that another thread had in progress during a kept call, in the order
+    /// they began: not needed by the check, but what a reader looks for in a race (an insert
+    /// that was copying a resize while the clear ran, say).
+    pub meanwhile: Vec<Call>,
+}
+
+impl Focus {
+    /// The kept calls and the writes in progress meanwhile, in the order they began, each with
+    /// whether it is one of the latter.
+    pub fn interleaved(&self) -> Vec<(Call, bool)> {
+        let mut all: Vec<(Call, bool)> = self.calls.iter().map(|&c| (c, false)).collect();
+        all.extend(self.meanwhile.iter().map(|&c| (c, true)));
+        all.sort_unstable_by_key(|(c, _)| (c.began, c.thread));
+        all
+    }
+}
+
+/// The writes of other keys in `calls` that a thread other than the caller's had in progress
+/// during one of `kept`.
+fn in_progress_meanwhile(calls: &[Call], kept: &[Call], key: u64) -> Vec<Call> {
+    calls
+        .iter()
+        .filter(|c| matches!(c.what, What::Insert { key: k, .. } | What::Remove { key: k, .. } if k != key))
+        .filter(|c| {
+            kept.iter()
+                .any(|k| k.thread != c.thread && c.began < k.returned && k.began < c.returned)
+        })
+        .copied()
+        .collect()
 }
 
 /// The calls of `calls` (a whole failing log, in the order the calls began) that show `found`:
@@ -132,12 +161,13 @@ pub fn calls_that_show(
             if again.violation.kind == found.violation.kind
                 && again.at == found.at
                 && again.keys == [focus_key]
-                && (found.keys.len() > 1 || again == *found) =>
+                && (found.keys.len() > 1 || *again == *found) =>
         {
             Some(Focus {
                 key: focus_key,
+                meanwhile: in_progress_meanwhile(calls, &cut, focus_key),
                 calls: cut,
-                violation: again,
+                violation: *again,
             })
         }
         _ => None,
@@ -194,6 +224,12 @@ mod tests {
                     value: 30,
                 },
             ),
+            Call {
+                thread: 2,
+                began: 15,
+                returned: 30,
+                what: insert(4, 40),
+            },
             call(1, 16, What::Clear),
             call(
                 0,
@@ -207,7 +243,7 @@ mod tests {
             call(1, 20, insert(1, 12)),
             call(0, 22, What::End { cursor: 0 }),
         ];
-        (calls, vec![(1, 12), (2, 20), (3, 30)])
+        (calls, vec![(1, 12), (2, 20), (3, 30), (4, 40)])
     }
 
     #[test]
@@ -224,10 +260,29 @@ mod tests {
         // Both stores of key 1 before the yield, cursor 0's creation and its yield of key 1,
         // and the clear; cursor 1, keys 2 and 3, and the calls after the yield are gone.
         assert_eq!(kept, vec![0, 4, 8, 16, 18]);
-        assert_eq!(focus.violation, found);
+        assert_eq!(focus.violation, *found);
         assert_eq!(
             check(&focus.calls, &[(1, 12)], NoRepeat::PerKey).unwrap_err(),
             found
+        );
+        // Thread 2's insert of key 4 was in progress during the clear and the yield.
+        let meanwhile: Vec<u64> = focus.meanwhile.iter().map(|c| c.began).collect();
+        assert_eq!(meanwhile, vec![15]);
+        let order: Vec<(u64, bool)> = focus
+            .interleaved()
+            .iter()
+            .map(|(c, m)| (c.began, *m))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                (0, false),
+                (4, false),
+                (8, false),
+                (15, true),
+                (16, false),
+                (18, false)
+            ]
         );
     }
 
@@ -279,7 +334,7 @@ mod tests {
         let focus = calls_that_show(&calls, &contents, NoRepeat::PerKey, &found).unwrap();
         let kept: Vec<u64> = focus.calls.iter().map(|c| c.began).collect();
         assert_eq!(kept, vec![0, 4]);
-        assert_eq!(focus.violation, found);
+        assert_eq!(focus.violation, *found);
     }
 
     #[test]

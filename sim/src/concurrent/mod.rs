@@ -231,7 +231,7 @@ pub fn run_seed(
         Runner::Driver(kind) => driver::run(kind, &program),
     };
     let checked = match ran.panic {
-        Some(panic) => Err(LogViolation {
+        Some(panic) => Err(Box::new(LogViolation {
             violation: crate::model::Violation {
                 kind: FailureKind::Panic,
                 expected: "no panic".to_string(),
@@ -239,7 +239,7 @@ pub fn run_seed(
             },
             at: None,
             keys: Vec::new(),
-        }),
+        })),
         None => check::check(&ran.calls, &ran.contents, info.no_repeat),
     };
     match checked {
@@ -249,7 +249,7 @@ pub fn run_seed(
         }),
         Err(violation) => Err(Box::new(ConcurrentFailure {
             focus: focus::calls_that_show(&ran.calls, &ran.contents, info.no_repeat, &violation),
-            violation,
+            violation: *violation,
             log: ran.calls,
         })),
     }
