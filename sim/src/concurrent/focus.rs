@@ -55,9 +55,10 @@ pub struct Focus {
     /// What [`check`] says of them alone: the whole log's rule at the whole log's call, in words
     /// about `key` only.
     pub violation: LogViolation,
-    /// Writes of other keys that another thread had in progress during a kept call, in the order
-    /// they began: not needed by the check, but what a reader looks for in a race (an insert
-    /// that was copying a resize while the clear ran, say).
+    /// Writes of other keys that another thread had in progress at a moment a kept call began or
+    /// returned, in the order they began: not needed by the check, but what a reader looks for
+    /// in a race (an insert that was copying a resize when the clear began, say). Writes that
+    /// began and returned within one kept call are left out: a long clear overlaps dozens.
     pub meanwhile: Vec<Call>,
 }
 
@@ -73,14 +74,15 @@ impl Focus {
 }
 
 /// The writes of other keys in `calls` that a thread other than the caller's had in progress
-/// during one of `kept`.
+/// when one of `kept` began or returned.
 fn in_progress_meanwhile(calls: &[Call], kept: &[Call], key: u64) -> Vec<Call> {
     calls
         .iter()
         .filter(|c| matches!(c.what, What::Insert { key: k, .. } | What::Remove { key: k, .. } if k != key))
         .filter(|c| {
+            let spans = |moment: u64| c.began < moment && moment < c.returned;
             kept.iter()
-                .any(|k| k.thread != c.thread && c.began < k.returned && k.began < c.returned)
+                .any(|k| k.thread != c.thread && (spans(k.began) || spans(k.returned)))
         })
         .copied()
         .collect()
@@ -283,6 +285,43 @@ mod tests {
                 (16, false),
                 (18, false)
             ]
+        );
+    }
+
+    #[test]
+    fn writes_in_progress_when_a_kept_call_began_or_returned_are_shown_and_those_within_it_not() {
+        let span = |thread, began, returned, what| Call {
+            thread,
+            began,
+            returned,
+            what,
+        };
+        let calls = vec![
+            span(0, 0, 1, insert(1, 10)),
+            span(1, 2, 20, What::Clear),
+            span(2, 4, 6, insert(5, 50)),
+            span(2, 10, 25, insert(6, 60)),
+            span(
+                0,
+                30,
+                31,
+                What::Get {
+                    key: 1,
+                    found: Some(10),
+                },
+            ),
+        ];
+        let contents = [(1, 10), (5, 50), (6, 60)];
+        let found = check(&calls, &contents, NoRepeat::PerKey).unwrap_err();
+        assert_eq!(found.violation.kind, FailureKind::WrongResult);
+        let focus = calls_that_show(&calls, &contents, NoRepeat::PerKey, &found).unwrap();
+        let kept: Vec<u64> = focus.calls.iter().map(|c| c.began).collect();
+        assert_eq!(kept, vec![0, 2, 30]);
+        let meanwhile: Vec<u64> = focus.meanwhile.iter().map(|c| c.began).collect();
+        assert_eq!(
+            meanwhile,
+            vec![10],
+            "the insert inside the clear is left out"
         );
     }
 
