@@ -17,6 +17,12 @@
 //! on any single run would drift, candidate by candidate, to programs that fail once in a
 //! hundred runs; holding each to the original's rate keeps the shrunk program one that
 //! reproduces. Candidates that use ops the target lacks are never tried.
+//!
+//! A program on which the map never returns from a call cannot be judged in this process (an
+//! in-process map cannot be interrupted): [`shrink_hang`] takes the judge as a function, which
+//! `sim shrink --hang-after` makes by running each candidate in a child process and killing it
+//! at the deadline. Such candidates are shrunk by the same passes but the config trials (each
+//! hanging candidate costs the whole deadline).
 
 use std::collections::BTreeSet;
 
@@ -57,6 +63,46 @@ pub fn shrink(program: &Program, failure: &Failure) -> Shrunk {
     shrink_on(program, failure, target)
 }
 
+/// A shrunk program on which the map hangs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShrunkHang {
+    /// The smallest program found that still hangs.
+    pub program: Program,
+    /// Ops before shrinking.
+    pub before_len: usize,
+    /// Ops after shrinking.
+    pub after_len: usize,
+    /// Candidate programs judged.
+    pub runs: usize,
+}
+
+/// Shrinks `program`, on which the map of `target` hangs, to a smaller program for which
+/// `hangs` still says so; `hangs` is called once per candidate and decides alone (it runs the
+/// candidate where it can be stopped: `sim shrink --hang-after` runs it in a child process).
+pub fn shrink_hang(
+    program: &Program,
+    target: &TargetInfo,
+    hangs: &dyn Fn(&Program) -> bool,
+) -> ShrunkHang {
+    let mut s = Shrinker {
+        target,
+        tries: 1,
+        need: 1,
+        kind: FailureKind::Panic,
+        best: program.clone(),
+        failure: None,
+        hangs: Some(hangs),
+        runs: 0,
+    };
+    s.run_passes();
+    ShrunkHang {
+        before_len: program.ops.len(),
+        after_len: s.best.ops.len(),
+        program: s.best,
+        runs: s.runs,
+    }
+}
+
 /// Shrinks `program`, which fails with `failure` on `target`.
 pub fn shrink_on(program: &Program, failure: &Failure, target: &TargetInfo) -> Shrunk {
     let (tries, need) = if target.capabilities.deterministic {
@@ -73,7 +119,8 @@ pub fn shrink_on(program: &Program, failure: &Failure, target: &TargetInfo) -> S
         need,
         kind: failure.kind,
         best: program.clone(),
-        failure: failure.clone(),
+        failure: Some(failure.clone()),
+        hangs: None,
         runs: 0,
     };
     s.cut_after_failure();
@@ -83,7 +130,7 @@ pub fn shrink_on(program: &Program, failure: &Failure, target: &TargetInfo) -> S
         before_len: program.ops.len(),
         after_len: s.best.ops.len(),
         program: s.best,
-        failure: s.failure,
+        failure: s.failure.unwrap_or_else(|| failure.clone()),
         runs: s.runs,
     }
 }
@@ -96,7 +143,10 @@ struct Shrinker<'t> {
     need: usize,
     kind: FailureKind,
     best: Program,
-    failure: Failure,
+    /// The best program's failure; `None` when shrinking a hang.
+    failure: Option<Failure>,
+    /// The judge of a hang ([`shrink_hang`]), in place of running candidates here.
+    hangs: Option<&'t dyn Fn(&Program) -> bool>,
     runs: usize,
 }
 
@@ -170,6 +220,7 @@ impl Shrinker<'_> {
             kind: self.kind,
             best: self.best.clone(),
             failure: self.failure.clone(),
+            hangs: self.hangs,
             runs: self.runs,
         };
         if other.try_keep(start) {
@@ -194,6 +245,14 @@ impl Shrinker<'_> {
         {
             return false;
         }
+        if let Some(hangs) = self.hangs {
+            self.runs += 1;
+            let kept = hangs(&candidate);
+            if kept {
+                self.best = candidate;
+            }
+            return kept;
+        }
         let mut failed = 0;
         let mut first_failure = None;
         for tried in 0..self.tries {
@@ -215,7 +274,7 @@ impl Shrinker<'_> {
         match first_failure {
             Some(failure) if failed >= self.need => {
                 self.best = candidate;
-                self.failure = failure;
+                self.failure = Some(failure);
                 self.cut_after_failure();
                 true
             }
@@ -225,7 +284,9 @@ impl Shrinker<'_> {
 
     /// Ops after the failing one never ran: drop them (the run is deterministic).
     fn cut_after_failure(&mut self) {
-        self.best.ops.truncate(self.failure.step + 1);
+        if let Some(failure) = &self.failure {
+            self.best.ops.truncate(failure.step + 1);
+        }
     }
 
     fn with_ops(&self, ops: Vec<Op>) -> Program {
@@ -551,6 +612,39 @@ mod tests {
         let shrunk = shrink(&program, &failure);
         assert_eq!(shrunk.program, program);
         assert_eq!(shrunk.after_len, shrunk.before_len);
+        assert!(shrunk.runs > 0);
+    }
+
+    #[test]
+    fn a_hang_is_shrunk_by_its_judge_alone_to_the_ops_it_needs() {
+        // A stand-in for a map that never returns: it "hangs" once a cursor is made over a map
+        // that has held at least 20 distinct keys. The judge is all the shrinker asks.
+        let config = Config {
+            len: 400,
+            ..Config::default()
+        };
+        let program = generate_with(&config, 3);
+        let hangs = |p: &Program| {
+            let mut keys = BTreeSet::new();
+            p.ops.iter().any(|op| match *op {
+                Op::Insert { key, .. } => {
+                    keys.insert(key);
+                    false
+                }
+                Op::CursorNew { .. } => keys.len() >= 20,
+                _ => false,
+            })
+        };
+        assert!(hangs(&program), "the generated program is one that hangs");
+        let target = target::lookup("map-core").unwrap();
+        let shrunk = shrink_hang(&program, target, &hangs);
+        assert!(hangs(&shrunk.program));
+        assert_eq!(
+            shrunk.after_len, 21,
+            "20 inserts and the cursor: {:?}",
+            shrunk.program.ops
+        );
+        assert_eq!(shrunk.before_len, program.ops.len());
         assert!(shrunk.runs > 0);
     }
 

@@ -187,6 +187,20 @@ fn a_failure_is_shrunk_saved_printed_and_replays() {
     assert!(dir.join(name.replace(".trace", ".shrunk.trace")).exists());
 }
 
+/// `sim shrink` of a `.hang.trace` judges candidates in child processes; one that finishes is
+/// no hang, and nothing is shrunk or saved.
+#[test]
+fn shrinking_a_hang_trace_that_finishes_says_it_is_no_hang() {
+    let dir = scratch("no-hang");
+    let trace = dir.join("seed-0.hang.trace");
+    let program = common::program_on("map-core", vec![sim::op::Op::Insert { key: 1, value: 2 }]);
+    std::fs::write(&trace, sim::trace::print(&program)).unwrap();
+    let out = sim(&["shrink", trace.to_str().unwrap(), "--hang-after", "5s"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(stdout(&out).contains("not a hang"), "{}", stdout(&out));
+    assert!(!dir.join("seed-0.hang.shrunk.trace").exists());
+}
+
 /// `--keep-going --allow`: known bugs (here the `clear-keeps-cursors` fault, caught by absent
 /// and stale yields over these seeds) pass, anything else, or too many, fails.
 #[cfg(feature = "faults")]

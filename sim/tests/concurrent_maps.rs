@@ -238,7 +238,45 @@ fn a_seed_that_hangs_in_the_map_is_saved_and_ends_the_run_with_exit_1() {
         stdout.contains("--features concurrent-maps -- replay"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains(
+            "shrink it with: cargo run --release -p sim --features concurrent-maps -- shrink "
+        ),
+        "{stdout}"
+    );
     let trace = std::fs::read_to_string(dir.join("seed-5.hang.trace")).expect("saved");
     assert!(trace.contains("target papaya"), "{trace}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The shrunk form of that hang (`sim shrink` of seed 5's 1510 ops): 54 inserts of keys in four
+/// low-byte classes, after which papaya's iteration never returns. It must keep hanging: its
+/// replay is still running after two seconds, and is killed then.
+#[cfg(feature = "concurrent-maps")]
+#[test]
+fn papaya_still_hangs_on_the_54_inserts_of_its_shrunk_hang() {
+    let trace = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/findings/papaya-iter-hangs-after-54-inserts.trace"
+    );
+    let text = std::fs::read_to_string(trace).expect("the finding is committed");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("insert ")).count(),
+        54
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["replay", trace])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sim runs");
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(2) {
+        if let Some(status) = child.try_wait().expect("waits") {
+            panic!("the replay ended ({status}): papaya no longer hangs on this trace");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().expect("killed");
+    let _ = child.wait();
 }

@@ -68,9 +68,19 @@ pub fn save_text(path: &Path, text: &str) -> Option<PathBuf> {
 
 /// The command that replays a saved trace, from the workspace root.
 pub fn replay_command(path: &Path, program: &Program) -> String {
+    command_on("replay", path, program)
+}
+
+/// The command that shrinks a saved trace, from the workspace root.
+pub fn shrink_command(path: &Path, program: &Program) -> String {
+    command_on("shrink", path, program)
+}
+
+/// `sim SUBCOMMAND PATH`, built with the features the program's target needs.
+fn command_on(subcommand: &str, path: &Path, program: &Program) -> String {
     let features = features_for(&program.config.target, program.config.fault.is_some());
     format!(
-        "cargo run --release -p sim{features} -- replay {}",
+        "cargo run --release -p sim{features} -- {subcommand} {}",
         path.display()
     )
 }

@@ -314,7 +314,13 @@ fn start_watchdog(args: &Args) {
             None => {
                 let program = runner::program_on(seed, &target, fault);
                 let path = out.join(format!("seed-{seed}.hang.trace"));
-                report::save(&path, &program).map(|path| report::replay_command(&path, &program))
+                report::save(&path, &program).map(|path| {
+                    println!(
+                        "shrink it with: {} (each candidate in a child process)",
+                        report::shrink_command(&path, &program)
+                    );
+                    report::replay_command(&path, &program)
+                })
             }
             Some(n) => Some(format!(
                 "cargo run --release -p sim{} -- run --target {} --threads {n} --seeds {seed}..{}{}",

@@ -25,7 +25,12 @@
 //! (`sync.Map`) would not.
 //!
 //! Known, and papaya's: under the colliding hashers some programs never finish (seed 5 of
-//! `sim run --target papaya`, `collide-low-bits`; seeds 24 and 51, `constant`). 827 inserts of 474 distinct keys whose hashes
+//! `sim run --target papaya`, `collide-low-bits`; seeds 24 and 51, `constant`). `sim shrink` of
+//! seed 5's saved hang (candidates judged in child processes, 300 ms each) took its 1510 ops to
+//! 54 inserts of distinct keys whose hashes share their low 8 bits four ways, every one of which
+//! returns, and then the end-of-program walk of the map, which never does
+//! (`docs/findings/papaya-iter-hangs-after-54-inserts.trace`, pinned by a test that its replay
+//! still runs after 2 s). Before the shrink, by hand: 827 inserts of 474 distinct keys whose hashes
 //! share their low 8 bits four ways, then `iter()`: the iterator first completes the resize in
 //! progress (`linearize`, `help_copy`, `insert_copy`), which allocates ever larger tables and
 //! never returns (memory grows by about 65 MB/s), in `ResizeMode::Blocking` too. An in-process
