@@ -466,22 +466,7 @@ fn check_contents(index: &Index, contents: &[(u64, u64)]) -> Result<(), Box<LogV
 mod tests {
     use super::*;
 
-    fn call(thread: u16, began: u64, returned: u64, what: What) -> Call {
-        Call {
-            thread,
-            began,
-            returned,
-            what,
-        }
-    }
-
-    fn insert(key: u64, value: u64) -> What {
-        What::Insert {
-            key,
-            value,
-            old: None,
-        }
-    }
+    use crate::concurrent::log::examples::{call, insert};
 
     fn yielded(cursor: u8, key: u64, value: u64) -> What {
         What::Yield { cursor, key, value }

@@ -181,21 +181,11 @@ mod tests {
     use super::*;
     use crate::failure::{FailureKind, WeakRule};
 
-    fn call(thread: u16, began: u64, what: What) -> Call {
-        Call {
-            thread,
-            began,
-            returned: began + 1,
-            what,
-        }
-    }
+    use crate::concurrent::log::examples::{self, insert};
 
-    fn insert(key: u64, value: u64) -> What {
-        What::Insert {
-            key,
-            value,
-            old: None,
-        }
+    /// `what`, called by `thread` at `began` and returned at the next tick.
+    fn call(thread: u16, began: u64, what: What) -> Call {
+        examples::call(thread, began, began + 1, what)
     }
 
     /// Key 1 is yielded with the value that a store before the cursor replaced; keys 2 and 3
@@ -290,12 +280,7 @@ mod tests {
 
     #[test]
     fn writes_in_progress_when_a_kept_call_began_or_returned_are_shown_and_those_within_it_not() {
-        let span = |thread, began, returned, what| Call {
-            thread,
-            began,
-            returned,
-            what,
-        };
+        let span = examples::call;
         let calls = vec![
             span(0, 0, 1, insert(1, 10)),
             span(1, 2, 20, What::Clear),

@@ -74,3 +74,28 @@ pub fn sorted(mut calls: Vec<Call>) -> Vec<Call> {
     calls.sort_unstable_by_key(|c| (c.began, c.thread));
     calls
 }
+
+/// Calls and answers written out by hand, for the checker's and the focus's tests.
+#[cfg(test)]
+pub(crate) mod examples {
+    use super::{Call, What};
+
+    /// `what`, called by `thread` from `began` to `returned`.
+    pub fn call(thread: u16, began: u64, returned: u64, what: What) -> Call {
+        Call {
+            thread,
+            began,
+            returned,
+            what,
+        }
+    }
+
+    /// `insert(key, value)` of a key that had no value.
+    pub fn insert(key: u64, value: u64) -> What {
+        What::Insert {
+            key,
+            value,
+            old: None,
+        }
+    }
+}
