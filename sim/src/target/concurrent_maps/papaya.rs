@@ -38,13 +38,15 @@
 //! watchdog saves it and ends the run, exit 1). Under `constant` every table size gives every key
 //! the same probe sequence (`hash & mask`, quadratic), so an insert past papaya's probe limit
 //! (`5 * log2(capacity)`, `raw/probe.rs`) always asks for another table. Under
-//! `collide-low-bits` the likely reason, read from papaya's source and consistent with the
-//! shrunk trace: the next table is twice the size only when the map is at least half full, and
-//! otherwise the same size (`get_or_alloc_next`, `raw/mod.rs` 1950-1965); 54 entries in a table
-//! of 128 slots are fewer than half, so each new table is again of 128 slots, where keys whose
-//! hashes share their low 8 bits start their probes at the same four slots as before, the copy
-//! overruns the probe limit again, and asks for yet another table of the same size. papaya's
-//! campaign looks past both with `sim run --target papaya --hashers seeded,collide-tophash`.
+//! `collide-low-bits` the likely reason, read from papaya's source (not confirmed by
+//! instrumenting it): the next table is twice the size only when the map is at least half full,
+//! and otherwise the same size (`get_or_alloc_next`, `raw/mod.rs` 1950-1965). In a table of at
+//! most 256 slots, keys whose hashes share their low 8 bits start their probes at the same four
+//! slots in every table of that size, so a copy that overran the probe limit overruns it again
+//! in the same-size table, which asks for yet another. The shrunk trace agrees on one point: it
+//! hangs when the map starts with 32 or 64 slots (initial capacity 0, 20, 40) and finishes when
+//! it starts with 128 or more (50, 90, 100, 300, 3000). papaya's campaign looks past both modes
+//! with `sim run --target papaya --hashers seeded,collide-tophash`.
 
 use std::sync::Arc;
 
