@@ -1,7 +1,7 @@
 //! The shrinker: deterministic delta debugging of a failing program.
 //!
 //! A candidate (a smaller or simpler program) is kept only if it still fails with the same
-//! [`FailureKind`]. Passes, repeated until none makes progress:
+//! [`FailureKind`](crate::exec::FailureKind). Passes, repeated until none makes progress:
 //! 1. cut everything after the failing op;
 //! 2. remove chunks of ops, halving the chunk size down to single ops;
 //! 3. remove a cursor with all its ops, and a key with all its ops;
@@ -26,7 +26,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::exec::{self, Failure, FailureKind};
+use crate::exec::{self, Failure};
 use crate::op::{CursorId, Op};
 use crate::program::{HasherMode, Program};
 use crate::target::{self, TargetInfo};
@@ -86,12 +86,8 @@ pub fn shrink_hang(
 ) -> ShrunkHang {
     let mut s = Shrinker {
         target,
-        tries: 1,
-        need: 1,
-        kind: FailureKind::Panic,
+        judge: Judge::Hangs(hangs),
         best: program.clone(),
-        failure: None,
-        hangs: Some(hangs),
         runs: 0,
     };
     s.run_passes();
@@ -115,12 +111,12 @@ pub fn shrink_on(program: &Program, failure: &Failure, target: &TargetInfo) -> S
     };
     let mut s = Shrinker {
         target,
-        tries,
-        need,
-        kind: failure.kind,
+        judge: Judge::Runs {
+            tries,
+            need,
+            failure: failure.clone(),
+        },
         best: program.clone(),
-        failure: Some(failure.clone()),
-        hangs: None,
         runs: 0,
     };
     s.cut_after_failure();
@@ -130,27 +126,44 @@ pub fn shrink_on(program: &Program, failure: &Failure, target: &TargetInfo) -> S
         before_len: program.ops.len(),
         after_len: s.best.ops.len(),
         program: s.best,
-        failure: s.failure.unwrap_or_else(|| failure.clone()),
+        failure: match s.judge {
+            Judge::Runs { failure, .. } => failure,
+            Judge::Hangs(_) => failure.clone(),
+        },
         runs: s.runs,
     }
 }
 
+/// How a candidate is judged.
+#[derive(Clone)]
+enum Judge<'t> {
+    /// Run here up to `tries` times; it fails when `need` of them fail like `failure`, the best
+    /// program's failure so far.
+    Runs {
+        tries: usize,
+        need: usize,
+        failure: Failure,
+    },
+    /// The caller's function decides ([`shrink_hang`]).
+    Hangs(&'t dyn Fn(&Program) -> bool),
+}
+
 struct Shrinker<'t> {
     target: &'t TargetInfo,
-    /// Runs per candidate, at most.
-    tries: usize,
-    /// Failing runs that make a candidate fail.
-    need: usize,
-    kind: FailureKind,
+    judge: Judge<'t>,
     best: Program,
-    /// The best program's failure; `None` when shrinking a hang.
-    failure: Option<Failure>,
-    /// The judge of a hang ([`shrink_hang`]), in place of running candidates here.
-    hangs: Option<&'t dyn Fn(&Program) -> bool>,
     runs: usize,
 }
 
 impl Shrinker<'_> {
+    /// Runs per candidate, at most.
+    fn tries(&self) -> usize {
+        match self.judge {
+            Judge::Runs { tries, .. } => tries,
+            Judge::Hangs(_) => 1,
+        }
+    }
+
     /// Runs every pass until none makes progress.
     fn run_passes(&mut self) {
         loop {
@@ -215,12 +228,8 @@ impl Shrinker<'_> {
     fn shrink_from(&mut self, start: Program) {
         let mut other = Shrinker {
             target: self.target,
-            tries: self.tries,
-            need: self.need,
-            kind: self.kind,
+            judge: self.judge.clone(),
             best: self.best.clone(),
-            failure: self.failure.clone(),
-            hangs: self.hangs,
             runs: self.runs,
         };
         if other.try_keep(start) {
@@ -229,7 +238,7 @@ impl Shrinker<'_> {
         self.runs = other.runs;
         if other.best.ops.len() < self.best.ops.len() {
             self.best = other.best;
-            self.failure = other.failure;
+            self.judge = other.judge;
         }
     }
 
@@ -245,24 +254,31 @@ impl Shrinker<'_> {
         {
             return false;
         }
-        if let Some(hangs) = self.hangs {
-            self.runs += 1;
-            let kept = hangs(&candidate);
-            if kept {
-                self.best = candidate;
+        let (tries, need, kind) = match &self.judge {
+            Judge::Hangs(hangs) => {
+                let kept = hangs(&candidate);
+                self.runs += 1;
+                if kept {
+                    self.best = candidate;
+                }
+                return kept;
             }
-            return kept;
-        }
+            Judge::Runs {
+                tries,
+                need,
+                failure,
+            } => (*tries, *need, failure.kind),
+        };
         let mut failed = 0;
         let mut first_failure = None;
-        for tried in 0..self.tries {
+        for tried in 0..tries {
             // Stop as soon as the outcome is decided either way.
-            if failed >= self.need || failed + (self.tries - tried) < self.need {
+            if failed >= need || failed + (tries - tried) < need {
                 break;
             }
             self.runs += 1;
             if let Err(failure) = exec::run_on(&candidate, self.target, None) {
-                if failure.kind == self.kind {
+                if failure.kind == kind {
                     failed += 1;
                     first_failure.get_or_insert(failure);
                 }
@@ -272,9 +288,13 @@ impl Shrinker<'_> {
             }
         }
         match first_failure {
-            Some(failure) if failed >= self.need => {
+            Some(failure) if failed >= need => {
                 self.best = candidate;
-                self.failure = Some(failure);
+                self.judge = Judge::Runs {
+                    tries,
+                    need,
+                    failure,
+                };
                 self.cut_after_failure();
                 true
             }
@@ -284,7 +304,7 @@ impl Shrinker<'_> {
 
     /// Ops after the failing one never ran: drop them (the run is deterministic).
     fn cut_after_failure(&mut self) {
-        if let Some(failure) = &self.failure {
+        if let Judge::Runs { failure, .. } = &self.judge {
             self.best.ops.truncate(failure.step + 1);
         }
     }
@@ -393,7 +413,7 @@ impl Shrinker<'_> {
     /// 52 to 26 while keeping the key the last op updates).
     fn remove_windows(&mut self) {
         // The pass costs about len^2 / 2 candidates, each run `tries` times at most.
-        let max_len = if self.tries == 1 { 64 } else { 16 };
+        let max_len = if self.tries() == 1 { 64 } else { 16 };
         if self.best.ops.len() > max_len {
             return;
         }
@@ -589,7 +609,7 @@ fn entry_count(op: Op) -> Option<(u8, impl Fn(u8) -> Op)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::failure::Stage;
+    use crate::failure::{FailureKind, Stage};
     use crate::gen::generate_with;
     use crate::program::Config;
 

@@ -13,34 +13,12 @@ use super::check::{check, LogViolation};
 use super::log::{Call, What};
 use crate::model::NoRepeat;
 
-/// The key a call reads or writes, if it touches one key.
-fn key_of(what: &What) -> Option<u64> {
-    match *what {
-        What::Insert { key, .. }
-        | What::Remove { key, .. }
-        | What::Get { key, .. }
-        | What::Yield { key, .. } => Some(key),
-        _ => None,
-    }
-}
-
 /// The value a call's answer names: what it yielded, found, or replaced.
 fn value_named(what: &What) -> Option<u64> {
     match *what {
         What::Yield { value, .. } => Some(value),
         What::Get { found, .. } => found,
         What::Insert { old, .. } | What::Remove { old, .. } => old,
-        _ => None,
-    }
-}
-
-/// The cursor handle of a cursor call.
-fn cursor_of(what: &What) -> Option<u8> {
-    match *what {
-        What::CursorNew { cursor }
-        | What::Yield { cursor, .. }
-        | What::End { cursor }
-        | What::Drop { cursor } => Some(cursor),
         _ => None,
     }
 }
@@ -78,7 +56,9 @@ impl Focus {
 fn in_progress_meanwhile(calls: &[Call], kept: &[Call], key: u64) -> Vec<Call> {
     calls
         .iter()
-        .filter(|c| matches!(c.what, What::Insert { key: k, .. } | What::Remove { key: k, .. } if k != key))
+        .filter(|c| {
+            matches!(c.what, What::Insert { .. } | What::Remove { .. }) && c.what.key() != Some(key)
+        })
         .filter(|c| {
             let spans = |moment: u64| c.began < moment && moment < c.returned;
             kept.iter()
@@ -92,9 +72,9 @@ fn in_progress_meanwhile(calls: &[Call], kept: &[Call], key: u64) -> Vec<Call> {
 /// for the first key it is about, every call on that key, every clear, and every call of each
 /// cursor that yielded the key or at which the rule broke, up to the call at which it broke.
 /// With `contents` cut to the same key, they must break [`check`]'s same rule at the same call
-/// as the whole log did, in the same words where the whole log's violation is about one key. `None` when the
-/// violation names no key (a cursor that yields too often, a panic), when the cut log does not
-/// fail the same way, or when it would keep every call.
+/// as the whole log did, in the same words where the whole log's violation is about one key.
+/// `None` when the violation names no key (a cursor that yields too often, a panic), when the
+/// cut log does not fail the same way, or when it would keep every call.
 pub fn calls_that_show(
     calls: &[Call],
     contents: &[(u64, u64)],
@@ -109,7 +89,7 @@ pub fn calls_that_show(
     let mut life_of_call: Vec<Option<usize>> = Vec::with_capacity(calls.len());
     let mut kept_lives: Vec<bool> = Vec::new();
     for call in calls {
-        let Some(handle) = cursor_of(&call.what).map(usize::from) else {
+        let Some(handle) = call.what.cursor().map(usize::from) else {
             life_of_call.push(None);
             continue;
         };
@@ -128,6 +108,12 @@ pub fn calls_that_show(
         }
         life_of_call.push(life);
     }
+    let named = found.at.and_then(|at| value_named(&at.what));
+    // The store of the value the failing call names, which the checker looks up.
+    let stores_named = |call: &Call| match call.what {
+        What::Insert { value, .. } => Some(value) == named,
+        _ => false,
+    };
     let cut: Vec<Call> = calls
         .iter()
         .zip(&life_of_call)
@@ -135,17 +121,14 @@ pub fn calls_that_show(
             (What::Clear, _) => true,
             (What::Yield { key, .. }, Some(life)) => kept_lives[*life] && about(*key),
             (_, Some(life)) => kept_lives[*life],
-            (what, None) => key_of(what).is_some_and(about),
+            (what, None) => what.key().is_some_and(about),
         })
         .map(|(call, _)| *call)
         // The checker judges a call by the calls that began before it returned, and by the
         // store of the value it names (which may have begun later); nothing after matters.
         .filter(|call| match found.at {
             None => true,
-            Some(at) => {
-                call.began < at.returned
-                    || matches!(call.what, What::Insert { value, .. } if Some(value) == value_named(&at.what))
-            }
+            Some(at) => call.began < at.returned || stores_named(call),
         })
         .collect();
     if cut.len() == calls.len() {
@@ -368,7 +351,7 @@ mod tests {
         let only_key_one: Vec<Call> = calls
             .iter()
             .copied()
-            .filter(|c| key_of(&c.what).is_none_or(|k| k == 1) && cursor_of(&c.what) != Some(1))
+            .filter(|c| c.what.key().is_none_or(|k| k == 1) && c.what.cursor() != Some(1))
             .take_while(|c| c.began <= 18)
             .collect();
         let again = check(&only_key_one, &contents, NoRepeat::PerKey).unwrap_err();

@@ -33,6 +33,30 @@ pub enum What {
     Drop { cursor: u8 },
 }
 
+impl What {
+    /// The key the call reads or writes, if it touches one key (a clear touches them all).
+    pub fn key(&self) -> Option<u64> {
+        match *self {
+            What::Insert { key, .. }
+            | What::Remove { key, .. }
+            | What::Get { key, .. }
+            | What::Yield { key, .. } => Some(key),
+            What::Clear | What::CursorNew { .. } | What::End { .. } | What::Drop { .. } => None,
+        }
+    }
+
+    /// The cursor handle of a cursor call.
+    pub fn cursor(&self) -> Option<u8> {
+        match *self {
+            What::CursorNew { cursor }
+            | What::Yield { cursor, .. }
+            | What::End { cursor }
+            | What::Drop { cursor } => Some(cursor),
+            What::Insert { .. } | What::Remove { .. } | What::Get { .. } | What::Clear => None,
+        }
+    }
+}
+
 /// One logged call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Call {

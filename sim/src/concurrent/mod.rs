@@ -224,13 +224,29 @@ pub fn run_seed(
     threads: usize,
     hashers: HasherSet,
 ) -> Result<ConcurrentStats, Box<ConcurrentFailure>> {
+    run_and_check(info, seed, threads, hashers).map_err(|(violation, ran)| {
+        Box::new(ConcurrentFailure {
+            focus: focus::calls_that_show(&ran.calls, &ran.contents, info.no_repeat, &violation),
+            violation: *violation,
+            log: ran.calls,
+        })
+    })
+}
+
+/// [`run_seed`] without the report: a failure is its violation and the run's log.
+fn run_and_check(
+    info: &ConcurrentInfo,
+    seed: u64,
+    threads: usize,
+    hashers: HasherSet,
+) -> Result<ConcurrentStats, (Box<LogViolation>, run::RunLog)> {
     let mut program = ConcurrentProgram::generate(seed, threads);
     program.restrict_hashers(hashers);
     let ran = match info.runner {
         Runner::InProcess(create) => run::run(&program, create(&program).as_ref()),
         Runner::Driver(kind) => driver::run(kind, &program),
     };
-    let checked = match ran.panic {
+    let checked = match &ran.panic {
         Some(panic) => Err(Box::new(LogViolation {
             violation: crate::model::Violation {
                 kind: FailureKind::Panic,
@@ -247,15 +263,12 @@ pub fn run_seed(
             calls: ran.calls.len() as u64,
             ..counts
         }),
-        Err(violation) => Err(Box::new(ConcurrentFailure {
-            focus: focus::calls_that_show(&ran.calls, &ran.contents, info.no_repeat, &violation),
-            violation: *violation,
-            log: ran.calls,
-        })),
+        Err(violation) => Err((violation, ran)),
     }
 }
 
-/// How many of `runs` further runs of `seed` failed with the same check as `kind`.
+/// How many of `runs` further runs of `seed` failed with the same check as `kind` (only the
+/// check is compared, so no failure of these runs is cut down to a focus).
 pub fn reproduction_rate(
     info: &ConcurrentInfo,
     seed: u64,
@@ -265,6 +278,9 @@ pub fn reproduction_rate(
     runs: u32,
 ) -> u32 {
     (0..runs)
-        .filter(|_| matches!(run_seed(info, seed, threads, hashers), Err(f) if f.kind() == kind))
+        .filter(|_| {
+            matches!(run_and_check(info, seed, threads, hashers),
+                     Err((violation, _)) if violation.violation.kind == kind)
+        })
         .count() as u32
 }
